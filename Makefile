@@ -1,0 +1,66 @@
+# Harbor — the single entry point. `make run` and `make test` install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RASA   := $(PY) -m bot.rasa_cli
+MODEL  := models/harbor.tar.gz
+STAMP  := $(VENV)/.installed
+
+# Privacy and quiet by default (see README "What we keep").
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL   := 2
+export PYTHONHASHSEED         := 0
+
+# Everything `rasa train` reads: a change to any of these retrains.
+TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f -not -name '*.pyc' 2>/dev/null)
+
+.PHONY: help install train run test test-unit validate stories eval bench clean
+
+help:
+	@echo "make run    install, train if needed, start the assistant (Ctrl-C stops it)"
+	@echo "make test   install, train if needed, run the whole test suite"
+	@echo "make train | validate | stories | eval | bench | clean"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt bot/spacy_pipeline.py
+	@py=""; for c in $$(command -v pyenv >/dev/null && ls -d "$$(pyenv root)"/versions/3.10.*/bin/python3.10 2>/dev/null) $$(command -v python3.10); do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then py="$$c"; break; fi; done; \
+	if [ -z "$$py" ]; then echo "error: Python 3.10 is required by Rasa 3.6 and was not found (try: pyenv install 3.10)" >&2; exit 1; fi; \
+	echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==24.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m bot.spacy_pipeline
+	$(PY) -m pip check
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(STAMP) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name harbor --out models --quiet
+	@touch $@
+
+run: $(MODEL)
+	$(PY) -m bot.launcher --model $(MODEL)
+
+validate: $(STAMP)
+	$(RASA) data validate --quiet
+
+stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories --quiet
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+test: $(MODEL) validate
+	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory stories
+
+# Behaviour eval against a running assistant (`make run` in another terminal).
+eval: $(STAMP)
+	$(PY) ../shared/eval/chat_eval.py ../shared/eval/dev.yml --show-failures
+
+clean:
+	rm -rf models results .rasa

@@ -1,0 +1,47 @@
+"""action_clarify: an unclear message gets one clarifying step, then the menu."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import knowledge_base
+from actions.render import HUMAN_KEY, button, language_of, topic_button
+
+FALLBACK_INTENT = "nlu_fallback"
+CHOICES = 3
+
+
+def previous_user_intent(tracker: Tracker) -> Optional[str]:
+    """The intent of the user message before the latest one."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if seen_latest:
+            return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        seen_latest = True
+    return None
+
+
+class ActionClarify(Action):
+    def __init__(self) -> None:
+        self.kb = knowledge_base()
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        if previous_user_intent(tracker) == FALLBACK_INTENT:
+            dispatcher.utter_message(response="utter_menu")  # second miss: topics and a person
+            return []
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        topics = [self.kb.topic_for_intent(r.get("name")) for r in ranking]
+        likely = [t for t in topics if t is not None and t.name != "human"][:CHOICES]
+        buttons = [topic_button(t, language) for t in likely]
+        buttons.append(button(self.kb.lookup(HUMAN_KEY), self.kb, language))
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []

@@ -1,0 +1,81 @@
+"""Detects whether a message is English or Spanish, offline, and says so as an entity.
+
+The `language` slot is filled from the `language` entity, so the conversation keeps its
+language until a message is clearly in the other one. Short or mixed messages
+("T visa", "ok", "1") are left undecided. A request to switch ("en español", "English
+please") wins over detection. The lingua models ship inside its wheel: nothing is fetched.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.text import fold
+
+SWITCH_WORDS = {
+    "es": re.compile(r"\b(espanol|spanish|castellano)\b"),
+    "en": re.compile(r"\b(english|ingles)\b"),
+}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class LanguageDetector(GraphComponent, EntityExtractorMixin):
+    """Adds a `language` entity (`en` or `es`) when the language is clear."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {
+            "entity": "language",
+            "switch_intent": "switch_language",
+            "threshold": 0.8,               # confidence needed to change language
+            "single_word_threshold": 0.65,  # one word carries less evidence, but "hola" should count
+        }
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        from lingua import Language, LanguageDetectorBuilder
+
+        self.config = config
+        self._codes = {Language.ENGLISH: "en", Language.SPANISH: "es"}
+        self._detector = LanguageDetectorBuilder.from_languages(*self._codes) \
+            .with_preloaded_language_models().build()
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LanguageDetector":
+        return cls(config)
+
+    def detect(self, text: str) -> Optional[str]:
+        words = re.findall(r"[^\W\d_]{2,}", text)
+        if not words:
+            return None
+        best = self._detector.compute_language_confidence_values(text)[0]
+        needed = self.config["single_word_threshold"] if len(words) == 1 else self.config["threshold"]
+        return self._codes.get(best.language) if best.value >= needed else None
+
+    def requested(self, text: str) -> Optional[str]:
+        folded = fold(text)
+        for code, pattern in SWITCH_WORDS.items():
+            if pattern.search(folded):
+                return code
+        return None
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            code = self.requested(text) if intent == self.config["switch_intent"] else None
+            code = code or self.detect(text)
+            if code:
+                entity = {"entity": self.config["entity"], "value": code, "start": 0,
+                          "end": len(text), "confidence_entity": 1.0,
+                          "extractor": self.__class__.__name__}
+                message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages

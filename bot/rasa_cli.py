@@ -1,0 +1,22 @@
+"""`rasa` with Harbor's runtime guards installed: use it wherever you would type `rasa`.
+
+    python -m bot.rasa_cli run --model models/harbor.tar.gz
+
+Plain `rasa` works too, but without the guards (see bot/resilience.py).
+"""
+import os
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no usage data leaves the machine
+
+from bot import resilience  # noqa: E402  (after the environment is set)
+
+
+def main() -> None:
+    resilience.install()
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Never leave the user in silence when a custom action fails.
+
+Rasa 3.6 answers nothing when the action server is down, slow or raises: it logs the
+whole conversation and sends an empty reply, after waiting up to 300 s. This wraps
+Rasa's RemoteAction so that such a failure (or a reply slower than HARBOR_ACTION_TIMEOUT
+seconds) sends the static domain response `utter_service_unavailable` instead — the
+emergency number, the hotline and an apology — and logs only the action name.
+"""
+import asyncio
+import logging
+import os
+
+from rasa.core.actions import action as rasa_actions
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_RESPONSE = "utter_service_unavailable"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+def action_timeout() -> float:
+    return float(os.environ.get("HARBOR_ACTION_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+
+
+def install() -> None:
+    """Wrap RemoteAction.run once; calling it again changes nothing."""
+    remote = rasa_actions.RemoteAction
+    if getattr(remote.run, "harbor_guarded", False):
+        return
+    unguarded_run = remote.run
+
+    async def guarded_run(self, output_channel, nlg, tracker, domain):
+        try:
+            return await asyncio.wait_for(
+                unguarded_run(self, output_channel, nlg, tracker, domain), action_timeout())
+        except rasa_actions.ActionExecutionRejection:
+            raise  # a form declining a message is normal control flow
+        except Exception as error:  # noqa: BLE001 - any failure must still answer the user
+            logger.warning("Custom action '%s' failed (%s); sent %s.",
+                           self.name(), type(error).__name__, FALLBACK_RESPONSE)
+            message = await nlg.generate(FALLBACK_RESPONSE, tracker, output_channel.name())
+            return [rasa_actions.create_bot_utterance(message)] if message else []
+
+    guarded_run.harbor_guarded = True
+    remote.run = guarded_run
