@@ -17,7 +17,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 LANGUAGES = ("en", "es")
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "knowledge"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIR = PROJECT_ROOT / "data" / "knowledge"
 NAVIGATION_FILE = "navigation.yml"
 NAVIGATION_TOPIC = "nav"
 POLICY_STATES = ("in_force", "replaced")
@@ -39,7 +40,11 @@ class KnowledgeError(ValueError):
 @dataclass(frozen=True)
 class Source:
     title: str
-    url: str
+    url: str  # an official web page, or (for what Harbor says of itself) a file of this project
+
+    @property
+    def is_web(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)
@@ -196,8 +201,8 @@ def _entry(topic: str, reader: _Reader, today: dt.date) -> Entry:
     for index, raw in enumerate(reader.items("sources")):
         source = _Reader(reader.file, raw, f"{reader.path}.sources[{index}]")
         url = source.text("url")
-        if not _URL.match(url):
-            source.fail("must be an http(s) address", "url")
+        if not _URL.match(url) and not (PROJECT_ROOT / url.split("#")[0]).is_file():
+            source.fail("must be an http(s) address or a file of this project", "url")
         sources.append(Source(title=source.text("title"), url=url))
     reviewed = reader.date("reviewed")
     if reviewed > today:

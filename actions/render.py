@@ -68,7 +68,7 @@ def answer_text(entry: Entry, topic: Topic, domain: Dict[str, Any], language: st
     source = entry.sources[0]
     lines = [entry.text[language].strip(),
              phrase(domain, "utter_source_line", language,
-                    source=f"{source.title} ({source.url})",
+                    source=f"{source.title} ({source.url})" if source.is_web else source.title,
                     reviewed=format_date(entry.reviewed, language))]
     if topic.legal:
         lines.append(phrase(domain, "utter_not_legal_advice", language))

@@ -6,6 +6,9 @@ matches a danger or self-harm pattern (the regexes of data/nlu/safety.yml, match
 accent-folded lower-case text). A danger pattern in a message about the past ("I was
 beaten last year…") does not raise it unless the message also says it is happening now;
 "he hit me" does not when the message asks about papers or a visa; self-harm always does.
+The other way round, when the classifier says `emergency` but the message only speaks of a
+danger that is over ("I used to be locked in but I got out, what now?"), the next-ranked
+intent is used, so the person gets the answer they asked for.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.persisted import JsonStateComponent
 from bot.nlu.text import fold
 
+DANGER, NOT_NOW, UNKNOWN = "danger", "not_now", "unknown"
 GROUPS = ("danger", "recent_danger", "self_harm", "past_danger", "present_danger",
           "relief_question")
 
@@ -53,27 +57,41 @@ class DangerDetector(JsonStateComponent, IntentClassifier):
     def _any(self, group: str, text: str) -> bool:
         return any(p.search(text) for p in self._groups[group])
 
-    def is_danger(self, text: str) -> bool:
+    def assess(self, text: str) -> str:
+        """DANGER, NOT_NOW (the message says it is over, or is not about danger now) or UNKNOWN."""
         folded = fold(text)
         if self._any("self_harm", folded):
-            return True
+            return DANGER
         now = self._any("present_danger", folded)
         past = self._any("past_danger", folded)
-        if self._any("danger", folded):
-            return now or not past
-        if self._any("recent_danger", folded):
-            return now or not (past or self._any("relief_question", folded))
-        return False
+        if self._any("danger", folded) and (now or not past):
+            return DANGER
+        if self._any("recent_danger", folded) and (now or not (past or self._any("relief_question", folded))):
+            return DANGER
+        return NOT_NOW if past and not now else UNKNOWN
+
+    def is_danger(self, text: str) -> bool:
+        return self.assess(text) == DANGER
 
     def process(self, messages: List[Message]) -> List[Message]:
+        name = self.config["intent"]
         for message in messages:
             text = message.get(TEXT)
-            if not text or not self.is_danger(text):
+            if not text:
                 continue
-            name = self.config["intent"]
-            top = {INTENT_NAME_KEY: name, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                       if r.get(INTENT_NAME_KEY) != name]
-            message.set(INTENT, top, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
+            verdict = self.assess(text)
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if verdict == DANGER:
+                top = {INTENT_NAME_KEY: name, "confidence": 1.0}
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != name]
+                message.set(INTENT, top, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [top] + rest, add_to_output=True)
+            elif verdict == NOT_NOW and predicted == name:
+                # The classifier heard danger words, but the message says the danger is past
+                # ("he used to lock me in… I got out, what now?"): answer the question instead.
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (name, "nlu_fallback")]
+                if rest:
+                    message.set(INTENT, dict(rest[0]), add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
         return messages

@@ -57,3 +57,24 @@ def test_it_leaves_other_messages_alone(detector):
                             "intent": {"name": "ask_t_visa", "confidence": 0.9}})
     detector.process([message])
     assert message.get("intent")["name"] == "ask_t_visa"
+
+
+def test_a_danger_that_is_over_gets_the_answer_not_the_alarm(detector):
+    """The classifier may say emergency; the message says it is over: use the next intent."""
+    message = Message(data={"text": "I used to be locked in but I got out, what now",
+                            "intent": {"name": "emergency", "confidence": 0.8},
+                            "intent_ranking": [{"name": "emergency", "confidence": 0.8},
+                                               {"name": "nlu_fallback", "confidence": 0.5},
+                                               {"name": "ask_protections", "confidence": 0.1}]})
+    detector.process([message])
+    assert message.get("intent")["name"] == "ask_protections"
+    assert "emergency" not in [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_a_classifier_emergency_without_any_past_marker_stands(detector):
+    message = Message(data={"text": "i dont feel safe at all, please come",
+                            "intent": {"name": "emergency", "confidence": 0.7},
+                            "intent_ranking": [{"name": "emergency", "confidence": 0.7},
+                                               {"name": "ask_shelter", "confidence": 0.2}]})
+    detector.process([message])
+    assert message.get("intent")["name"] == "emergency"
