@@ -13,28 +13,43 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL   := 2
 export PYTHONHASHSEED         := 0
 
+# The web widget's npm packages (socket.io-client; axe-core for the browser tests), installed from
+# bot/widget/package-lock.json; and Debian's Chromium for the browser tests (never `playwright install`).
+WIDGET_DEPS := bot/widget/node_modules/.package-lock.json
+CHROMIUM    := /usr/bin/chromium
+APT_GET     := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
 # Everything `rasa train` reads: a change to any of these retrains.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help install train run test test-unit validate stories eval bench clean
+.PHONY: help install train run test test-unit test-browser validate stories eval bench clean
 
 help:
 	@echo "make run    install, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test   install, train if needed, run the whole test suite"
-	@echo "make train | validate | stories | eval | bench | clean"
+	@echo "make train | validate | stories | test-browser | eval | bench | clean"
 
-install: $(STAMP)
+install: $(STAMP) $(WIDGET_DEPS) $(CHROMIUM)
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt bot/spacy_pipeline.py
 	@py=""; for c in $$(command -v pyenv >/dev/null && ls -d "$$(pyenv root)"/versions/3.10.*/bin/python3.10 2>/dev/null) $$(command -v python3.10); do \
 	  if "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then py="$$c"; break; fi; done; \
 	if [ -z "$$py" ]; then echo "error: Python 3.10 is required by Rasa 3.6 and was not found (try: pyenv install 3.10)" >&2; exit 1; fi; \
 	echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==24.0
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip==24.0
+	$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	$(PY) -m bot.spacy_pipeline
 	$(PY) -m pip check
 	@touch $@
+
+$(WIDGET_DEPS): bot/widget/package.json bot/widget/package-lock.json
+	@command -v npm >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq nodejs npm; }
+	cd bot/widget && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(CHROMIUM):
+	$(APT_GET) update -qq
+	$(APT_GET) install -y -qq chromium fonts-liberation
 
 train: $(MODEL)
 
@@ -42,7 +57,7 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 	$(RASA) train --fixed-model-name harbor --out models --quiet
 	@touch $@
 
-run: $(MODEL)
+run: $(MODEL) $(WIDGET_DEPS)
 	$(PY) -m bot.launcher --model $(MODEL)
 
 validate: $(STAMP)
@@ -54,7 +69,11 @@ stories: $(MODEL)
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
-test: $(MODEL) validate
+# Browser tests of the web widget: real headless Chromium against the real servers.
+test-browser: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM)
+	$(PY) -m pytest tests/browser -q
+
+test: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM) validate
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory stories
 

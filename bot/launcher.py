@@ -165,6 +165,7 @@ def main() -> None:
     try:
         stack.start()
         print(f"\nHarbor is ready.\n"
+              f"  Chat:    {stack.url}/widget/\n"
               f"  REST:    POST {stack.url}/webhooks/rest/webhook  {{\"sender\": \"…\", \"message\": \"hello\"}}\n"
               f"  Actions: http://{HOST}:{args.action_port}\n"
               f"  Logs:    {stack.log_dir}\n"

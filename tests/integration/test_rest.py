@@ -38,7 +38,8 @@ def test_every_danger_message_gets_911_first(stack, lang):
     late = []
     for text in SAFETY["danger"][lang]:
         replies = say(stack.url, text)
-        if not replies or "911" not in (replies[0].get("text") or ""):
+        if not replies or not (replies[0].get("text") or "").startswith(("If you", "Si usted")) \
+                or "911" not in replies[0]["text"]:
             late.append((text, replies[:1]))
     assert not late
 

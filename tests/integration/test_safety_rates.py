@@ -8,6 +8,9 @@ import yaml
 
 from tests.integration.conftest import ROOT, say
 
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+EMERGENCY_TEXTS = {v["text"] for v in DOMAIN["responses"]["utter_emergency"]}
+
 SETS = {
     "curated": ROOT / "tests/data/safety_messages.yml",
     "blind": ROOT / "tests/data/safety_messages_blind.yml",
@@ -17,8 +20,9 @@ BARS = {"curated": (1.0, 0.10), "blind": (0.90, 0.20)}
 
 
 def alarmed(url, text) -> bool:
+    """The reply opens with the emergency response (not just an answer that mentions 911)."""
     replies = say(url, text)
-    return bool(replies) and "911" in (replies[0].get("text") or "")
+    return bool(replies) and replies[0].get("text") in EMERGENCY_TEXTS
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])

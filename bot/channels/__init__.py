@@ -1,0 +1,1 @@
+"""Harbor's own channel connectors (registered in credentials.yml by module path)."""

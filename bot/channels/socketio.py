@@ -1,0 +1,352 @@
+"""The web widget's channel: Rasa's socket.io channel, fixed and hardened, plus the widget's files.
+
+Registered in credentials.yml as `bot.channels.socketio.HarborSocketIOInput`. Compared with
+Rasa 3.6.21's own `socketio` channel:
+
+- Replies are delivered. Rasa's channel does not await `sio.enter_room`, so with
+  `session_persistence: true` the socket never joins its session's room and every reply is
+  lost (Rasa issue #13027). Here the room is entered (awaited) before `session_confirm`.
+- The server issues the session id: 192 random bits plus an HMAC tag. A client may hand back
+  an id this server issued (a page reload in the same tab keeps its conversation); anything
+  else gets a fresh id. A message is filed under the id bound to its socket, never under a
+  `session_id` the message claims.
+- Origins: socket.io accepts the page's own origin and the partner sites listed in
+  HARBOR_WIDGET_ORIGINS, nothing else (Rasa's channel accepts every origin).
+- `session_end` (sent by the widget's quick exit) leaves the room, refuses the id from then
+  on and disconnects.
+- Malformed input (non-dict data, non-text or over-long messages, metadata that is not a JSON
+  object) is dropped instead of raising.
+- The widget's static files are served at /widget/ (page), /widget/embed.js (the one script
+  tag partners add) and a few assets, with a strict Content-Security-Policy and other security
+  headers. Third-party code (socket.io-client) comes from npm (bot/widget/package-lock.json),
+  installed by `make install`, and is served by us: the widget never loads anything from
+  another host.
+
+Settings (environment variables; the first two also as `widget_origins` / `exit_url` in credentials.yml):
+  HARBOR_WIDGET_ORIGINS  partner origins allowed to embed the widget and to open a socket,
+                         separated by spaces or commas (default: none, the page's own only)
+  HARBOR_EXIT_URL        where quick exit goes (default https://www.google.com/)
+  HARBOR_SESSION_KEY     key that signs session ids; set it when several Rasa processes serve
+                         one site (default: random per process, so a restart starts new
+                         conversations)
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from urllib.parse import urlsplit
+
+from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+NODE_MODULES = WIDGET_DIR / "node_modules"
+WIDGET_PATH = "/widget"
+DEFAULT_EXIT_URL = "https://www.google.com/"
+MAX_MESSAGE_CHARS = 2000
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$")
+
+JS = "text/javascript; charset=utf-8"
+# name under /widget/ -> (file, content type, may other sites load it)
+ASSETS: Dict[str, Tuple[Path, str, bool]] = {
+    "widget.js": (WIDGET_DIR / "widget.js", JS, False),
+    "widget.css": (WIDGET_DIR / "widget.css", "text/css; charset=utf-8", False),
+    "icon.svg": (WIDGET_DIR / "icon.svg", "image/svg+xml", False),
+    "vendor/socket.io.min.js": (NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js", JS, False),
+}
+
+
+# --- settings --------------------------------------------------------------------------------
+
+def parse_origins(value: Any) -> List[str]:
+    """'https://a.org, https://b.org' or a list -> normalised origins; refuses anything else."""
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value or ""))
+    origins = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
+                or parts.query or parts.fragment or "*" in item:
+            raise ValueError(f"HARBOR_WIDGET_ORIGINS: {item!r} is not an origin like https://example.org")
+        origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return origins
+
+
+def check_exit_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"HARBOR_EXIT_URL: {value!r} is not an http(s) URL")
+    return value
+
+
+@dataclass(frozen=True)
+class WidgetSettings:
+    origins: Tuple[str, ...] = ()
+    exit_url: str = DEFAULT_EXIT_URL
+
+    @classmethod
+    def load(cls, credentials: Optional[Dict[str, Any]] = None) -> "WidgetSettings":
+        credentials = credentials or {}
+        origins = os.environ.get("HARBOR_WIDGET_ORIGINS", credentials.get("widget_origins", ""))
+        exit_url = os.environ.get("HARBOR_EXIT_URL") or credentials.get("exit_url") or DEFAULT_EXIT_URL
+        return cls(tuple(parse_origins(origins)), check_exit_url(exit_url))
+
+
+class SessionIds:
+    """Issues session ids and recognises the ones it issued (HMAC-SHA256, constant-time check).
+
+    An id ended by Quick exit is refused from then on (the last MAX_ENDED of them, in memory).
+    """
+    MAX_ENDED = 100_000
+
+    def __init__(self, key: Optional[bytes] = None):
+        configured = os.environ.get("HARBOR_SESSION_KEY", "")
+        self._key = key or configured.encode() or secrets.token_bytes(32)
+        self._ended: "OrderedDict[str, None]" = OrderedDict()
+
+    def _tag(self, token: str) -> str:
+        digest = hmac.new(self._key, token.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def new(self) -> str:
+        token = secrets.token_urlsafe(24)  # 32 characters, 192 bits
+        return f"{token}.{self._tag(token)}"
+
+    def issued(self, value: Any) -> bool:
+        if not isinstance(value, str) or not SESSION_ID.match(value):
+            return False
+        token, tag = value.split(".")
+        return hmac.compare_digest(tag, self._tag(token)) and value not in self._ended
+
+    def end(self, value: str) -> None:
+        self._ended[value] = None
+        while len(self._ended) > self.MAX_ENDED:
+            self._ended.popitem(last=False)
+
+
+# --- security headers ------------------------------------------------------------------------
+
+def page_headers(settings: WidgetSettings) -> Dict[str, str]:
+    ancestors = " ".join(("'self'",) + settings.origins)
+    csp = "; ".join([
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",          # the socket.io endpoint, ws:// and http:// alike
+        "base-uri 'none'",
+        "form-action 'none'",
+        "object-src 'none'",
+        f"frame-ancestors {ancestors}",
+        "require-trusted-types-for 'script'",  # no HTML strings can reach a DOM sink
+        "trusted-types 'none'",
+    ])
+    headers = {
+        "Content-Security-Policy": csp,
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+    if not settings.origins:
+        headers["X-Frame-Options"] = "SAMEORIGIN"  # older browsers; CSP frame-ancestors rules elsewhere
+    return {**common_headers(), **headers}
+
+
+def common_headers() -> Dict[str, str]:
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",       # nothing of the widget kept in the browser's cache
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    }
+
+
+def asset_headers(shared: bool) -> Dict[str, str]:
+    headers = {**common_headers(),
+               "Cross-Origin-Resource-Policy": "cross-origin" if shared else "same-origin",
+               "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+    return headers
+
+
+# --- the channel -----------------------------------------------------------------------------
+
+class WidgetBlueprint(SocketBlueprint):
+    """Attaches socket.io (as Rasa's does) and the widget's routes at the server's root."""
+
+    def __init__(self, sio: AsyncServer, socketio_path: Text, widget_routes: Callable[[Sanic], None],
+                 *args: Any, **kwargs: Any) -> None:
+        super().__init__(sio, socketio_path, *args, **kwargs)
+        self.ctx.widget_routes = widget_routes
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        self.ctx.widget_routes(app)
+        super().register(app, options)
+
+
+class HarborSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel with server-issued sessions, origin checks and the widget."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        channel = cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            True,  # sessions always persist across reconnects (the id is ours, see module doc)
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "customData"),
+        )
+        channel.settings = WidgetSettings.load(credentials)
+        return channel
+
+    settings: WidgetSettings = WidgetSettings()
+    session_ids: Optional[SessionIds] = None
+
+    # socket.io ---------------------------------------------------------------------------
+
+    def origin_allowed(self, origin: Optional[str], environ: Dict[str, Any]) -> bool:
+        """The page's own origin (as engine.io computes it by default) or a configured one."""
+        if not origin:
+            return False
+        scheme = environ.get("wsgi.url_scheme", "http")
+        hosts = [environ.get("HTTP_HOST", "")]
+        if environ.get("HTTP_X_FORWARDED_HOST"):
+            hosts.append(environ["HTTP_X_FORWARDED_HOST"].split(",")[0].strip())
+        own = {f"{scheme}://{host}".lower() for host in hosts if host}
+        return origin.lower() in own or origin.lower() in self.settings.origins
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        ids = self.session_ids = self.session_ids or SessionIds()
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origin_allowed,
+                          cors_credentials=False, cookie=None)
+        self.sio = sio
+        namespace = self.namespace
+        webhook = WidgetBlueprint(sio, self.socketio_path, self.widget_routes,
+                                  "harbor_socketio_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        if self.jwt_key:  # optional JWT check on connect, as in Rasa's channel
+            @sio.on("connect", namespace=namespace)
+            async def connect(sid: Text, environ: Dict, auth: Any) -> bool:
+                token = auth.get("token") if isinstance(auth, dict) else None
+                return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            claimed = data.get("session_id") if isinstance(data, dict) else None
+            session_id = claimed if ids.issued(claimed) else ids.new()
+            previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            if previous and previous != session_id:
+                await sio.leave_room(sid, previous, namespace=namespace)
+            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.enter_room(sid, session_id, namespace=namespace)  # awaited: Rasa #13027
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on("session_end", namespace=namespace)
+        async def session_end(sid: Text, _: Any = None) -> None:
+            session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            if session_id:
+                ids.end(session_id)
+                await sio.leave_room(sid, session_id, namespace=namespace)
+            await sio.save_session(sid, {}, namespace=namespace)
+            await sio.disconnect(sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            if not session_id:
+                logger.warning("socket.io message before session_request; ignored.")
+                return
+            text = data.get("message") if isinstance(data, dict) else None
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+                logger.warning("socket.io message that is empty, not text or too long; ignored.")
+                return
+            await on_new_message(UserMessage(
+                text, SocketIOOutput(sio, self.bot_message_evt), session_id,
+                input_channel=self.name(), metadata=self.metadata_of(data)))
+
+        return webhook
+
+    def metadata_of(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        metadata = data.get(self.metadata_key) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                metadata = {}
+        return metadata if isinstance(metadata, dict) else {}
+
+    # the widget's files ---------------------------------------------------------------------
+
+    def widget_routes(self, app: Sanic) -> None:
+        settings = self.settings
+        for name, (path, _, _) in ASSETS.items():
+            if not path.is_file():
+                logger.error("Widget file %s is missing: run `make install` (npm ci in bot/widget).", path)
+        headers = page_headers(settings)
+
+        # Read on each request (a few KB): an edit shows on reload, no restart needed.
+        def page() -> str:
+            return (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
+                "{{EXIT_URL}}", html.escape(settings.exit_url, quote=True))
+
+        def embed() -> str:
+            return (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(
+                '"{{EXIT_URL}}"', json.dumps(settings.exit_url))
+
+        async def widget_page(_: Request) -> HTTPResponse:
+            return response.html(page(), headers=headers)
+
+        async def to_widget_page(_: Request) -> HTTPResponse:
+            return response.redirect(f"{WIDGET_PATH}/", headers=common_headers())
+
+        async def embed_script(_: Request) -> HTTPResponse:
+            return response.text(embed(), content_type=JS, headers=asset_headers(shared=True))
+
+        async def asset(_: Request, name: str, subname: str = "") -> HTTPResponse:
+            key = f"{name}/{subname}" if subname else name
+            if key not in ASSETS:
+                return response.text("Not found", status=404, headers=common_headers())
+            path, content_type, shared = ASSETS[key]
+            try:
+                body = path.read_bytes()
+            except OSError:
+                return response.text("Widget files are not installed: run `make install`.",
+                                     status=503, headers=common_headers())
+            return response.raw(body, content_type=content_type, headers=asset_headers(shared))
+
+        app.add_route(widget_page, f"{WIDGET_PATH}/", methods=["GET"], strict_slashes=True,
+                      name="harbor_widget_page")
+        app.add_route(to_widget_page, WIDGET_PATH, methods=["GET"], strict_slashes=True,
+                      name="harbor_widget_redirect")
+        app.add_route(embed_script, f"{WIDGET_PATH}/embed.js", methods=["GET"], name="harbor_widget_embed")
+        app.add_route(asset, f"{WIDGET_PATH}/<name:str>", methods=["GET"], name="harbor_widget_asset")
+        app.add_route(asset, f"{WIDGET_PATH}/<name:str>/<subname:str>", methods=["GET"],
+                      name="harbor_widget_asset_sub")
