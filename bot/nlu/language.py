@@ -35,14 +35,20 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         return {
             "entity": "language",
             "switch_intent": "switch_language",
-            "threshold": 0.8,               # confidence needed to change language
+            "threshold": 0.7,               # confidence needed to change language
             "single_word_threshold": 0.65,  # one word carries less evidence, but "hola" should count
+            # Names people use in both languages ("la continued presence", "what is VAWA"):
+            # left out before detection so that they do not pull towards English.
+            "neutral_terms": [],
         }
 
     def __init__(self, config: Dict[str, Any]) -> None:
         from lingua import Language, LanguageDetectorBuilder
 
         self.config = config
+        terms = sorted((fold(t) for t in config.get("neutral_terms") or []), key=len, reverse=True)
+        self._neutral = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, terms)) + r")(?!\w)") \
+            if terms else None
         self._codes = {Language.ENGLISH: "en", Language.SPANISH: "es"}
         self._detector = LanguageDetectorBuilder.from_languages(*self._codes) \
             .with_preloaded_language_models().build()
@@ -53,6 +59,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         return cls(config)
 
     def detect(self, text: str) -> Optional[str]:
+        if self._neutral:
+            text = self._neutral.sub(" ", fold(text))
         words = re.findall(r"[^\W\d_]{2,}", text)
         if not words:
             return None

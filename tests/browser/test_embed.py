@@ -36,8 +36,10 @@ def test_one_script_tag_embeds_a_working_chat(context, host_sites, server_url):
                          " catch (e) { return 'blocked'; } }") in (None, "blocked")
 
     frame.get_by_role("button", name="Close chat").click()
-    assert page.locator("iframe[data-harbor=frame]").is_hidden()
-    assert page.evaluate("() => document.activeElement.textContent") == "Chat with Harbor"
+    # Closing crosses frames by postMessage: wait for it rather than race it.
+    page.locator("iframe[data-harbor=frame]").wait_for(state="hidden", timeout=5_000)
+    page.wait_for_function("() => document.activeElement"
+                           " && document.activeElement.textContent === 'Chat with Harbor'", timeout=5_000)
 
 
 def test_quick_exit_inside_the_embedded_chat_replaces_the_host_page(context, host_sites):

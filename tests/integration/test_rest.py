@@ -12,9 +12,12 @@ EVAL = ROOT.parent / "shared" / "eval"
 SAFETY = yaml.safe_load((ROOT / "tests/data/safety_messages.yml").read_text(encoding="utf-8"))
 
 
-def chat_eval(url, *args):
+OWN_CASES = ROOT / "tests" / "eval" / "paraphrases.yml"
+
+
+def chat_eval(url, *args, cases=EVAL / "dev.yml"):
     result = subprocess.run(
-        [sys.executable, str(EVAL / "chat_eval.py"), str(EVAL / "dev.yml"),
+        [sys.executable, str(EVAL / "chat_eval.py"), str(cases),
          "--url", f"{url}/webhooks/rest/webhook", "--show-failures", *args],
         capture_output=True, text=True, timeout=600)
     print(result.stdout)
@@ -30,6 +33,13 @@ def test_english_behaviour_cases_pass_at_95_percent(stack):
 @pytest.mark.skipif(not (EVAL / "dev.yml").exists(), reason="shared eval not present")
 def test_spanish_behaviour_cases_pass_at_90_percent(stack):
     result = chat_eval(stack.url, "--lang", "es", "--min-pass", "0.90")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+@pytest.mark.skipif(not (EVAL / "chat_eval.py").exists(), reason="shared eval not present")
+def test_our_own_wordings_of_the_same_questions_pass_at_95_percent(stack):
+    """Other wordings of the shared cases, written without seeing the training data."""
+    result = chat_eval(stack.url, "--min-pass", "0.95", cases=OWN_CASES)
     assert result.returncode == 0, result.stdout[-3000:]
 
 
