@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from actions.knowledge import Entry, KnowledgeBase, NavigationStep, Topic
 
@@ -82,5 +82,5 @@ def render_answer(entry: Entry, kb: KnowledgeBase, domain: Dict[str, Any],
             "buttons": next_buttons(entry, kb, language)}
 
 
-def topic_button(topic: Topic, language: str, title: Optional[str] = None) -> Dict[str, str]:
-    return {"title": title or topic.title[language], "payload": f"/{topic.intent}"}
+def topic_button(topic: Topic, language: str) -> Dict[str, str]:
+    return {"title": topic.title[language], "payload": f"/{topic.intent}"}

@@ -2,8 +2,8 @@
 
 The keywords are the entity synonyms of the training data (data/nlu/aspects.yml): each
 synonym's examples are keywords for its canonical value. Matching is on whole words of
-accent-folded, lower-cased text, longest keyword first, so "permiso de trabajo" and
-"permiso de trabajo" typed without accents both find the value `work`.
+accent-folded, lower-cased text, longest keyword first, so "¿Cuánto cuesta?" and
+"cuanto cuesta" both find the value `fee`.
 """
 from __future__ import annotations
 
@@ -46,9 +46,6 @@ class KeywordEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         self.state = {"keywords": keywords}
         self.on_state_changed()
         return self.persist()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def extract(self, text: str) -> List[Dict[str, Any]]:
         if not self._pattern or not text:

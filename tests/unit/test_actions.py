@@ -62,7 +62,13 @@ def test_the_aspect_picks_the_entry():
 def test_next_step_buttons_carry_the_aspect_of_their_entry():
     messages, _ = run(ActionAnswer(), tracker("ask_t_visa"))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert any('{"aspect":' in p for p in payloads) or len(payloads) >= 1
+    expected = []
+    for key in KB.topics["t_visa"].overview.next[:3]:
+        target = KB.lookup(key)
+        intent = KB.topics[target.topic].intent
+        expected.append(f'/{intent}{{"aspect":"{target.aspects[0]}"}}' if target.aspects else f"/{intent}")
+    assert payloads[:len(expected)] == expected
+    assert '/ask_t_visa{"aspect":"eligibility"}' in payloads
 
 
 def test_an_intent_without_a_topic_gets_the_menu_not_silence():
