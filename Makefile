@@ -22,12 +22,13 @@ APT_GET     := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=nonint
 # Everything `rasa train` reads: a change to any of these retrains.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help install train run test test-unit test-browser validate stories eval bench clean
+.PHONY: help install train run test test-unit test-browser validate stories eval bench forget clean
 
 help:
 	@echo "make run    install, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test   install, train if needed, run the whole test suite"
-	@echo "make train | validate | stories | test-browser | eval | bench | clean"
+	@echo "make train | validate | stories | test-browser | eval | bench | forget | clean"
+	@echo "make forget deletes every stored conversation now (README \"What we keep\")"
 
 install: $(STAMP) $(WIDGET_DEPS) $(CHROMIUM)
 
@@ -80,6 +81,15 @@ test: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM) validate
 # Behaviour eval against a running assistant (`make run` in another terminal).
 eval: $(STAMP)
 	$(PY) ../shared/eval/chat_eval.py ../shared/eval/dev.yml --show-failures
+
+# Harbor vs Rasa's default config on the same data; writes results/bench/report.md and the README's
+# benchmark table (README "Benchmark"). Trained models are cached in results/bench/models/.
+bench: $(MODEL) $(STAMP)
+	$(PY) -m bench --update-readme
+
+# Delete every stored conversation now (the store the environment names; see README "What we keep").
+forget: $(STAMP)
+	$(PY) -m bot.storage.forget --all
 
 clean:
 	rm -rf models results .rasa

@@ -19,13 +19,10 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot.storage.settings import data_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-
-
-def data_dir() -> Path:
-    """Local state (logs, generated configuration): var/ unless HARBOR_DATA_DIR says otherwise."""
-    return Path(os.environ.get("HARBOR_DATA_DIR", ROOT / "var"))
 
 
 def server_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
@@ -113,6 +110,9 @@ class Stack:
 
     def __post_init__(self) -> None:
         python = sys.executable
+        # Rasa's HTTP API (conversations, model, tracker) stays off unless a token protects it.
+        token = self.env.get("HARBOR_API_TOKEN", os.environ.get("HARBOR_API_TOKEN", ""))
+        api = ["--enable-api", "--auth-token", token] if token else []
         self.actions = Server(
             "action server",
             [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
@@ -122,7 +122,7 @@ class Stack:
             [python, "-m", "bot.rasa_cli", "run", "--model", str(self.model),
              "--interface", HOST, "--port", str(self.rasa_port),
              "--credentials", str(ROOT / "credentials.yml"),
-             "--endpoints", str(endpoints_for(self.action_port, data_dir() / "run"))],
+             "--endpoints", str(endpoints_for(self.action_port, data_dir() / "run")), *api],
             f"http://{HOST}:{self.rasa_port}/", self.log_dir / f"rasa-{self.rasa_port}.log")
 
     @property

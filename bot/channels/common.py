@@ -1,8 +1,5 @@
-"""What the messaging connectors share: settings from the environment, small bounded memories,
-pseudonymous conversation ids.
-
-Memories live in the Rasa process only (like Harbor's conversations): bounded in size and in
-time, gone when the server stops.
+"""What the messaging connectors share: settings from the environment, pseudonymous
+conversation ids. (State kept between messages: bot/storage/shared_state.py.)
 """
 from __future__ import annotations
 
@@ -10,13 +7,10 @@ import hashlib
 import hmac
 import ipaddress
 import os
-import secrets
-import time
-from collections import OrderedDict
-from typing import Any, Callable, Dict, Generic, Hashable, Optional, TypeVar
+from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
-V = TypeVar("V")
+from bot.storage.keys import secret_key
 
 LOOPBACK_HOSTS = {"localhost"}
 
@@ -75,68 +69,18 @@ def public_base_url(value: str) -> str:
     return value.rstrip("/")
 
 
-# --- bounded memories -------------------------------------------------------------------------
-
-class BoundedMemory(Generic[V]):
-    """A dict that keeps at most `size` entries, each for at most `ttl` seconds (LRU)."""
-
-    def __init__(self, size: int, ttl: float, clock: Callable[[], float] = time.monotonic):
-        self.size, self.ttl, self.clock = size, ttl, clock
-        self._items: "OrderedDict[Hashable, tuple]" = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def put(self, key: Hashable, value: V) -> None:
-        self._items[key] = (self.clock(), value)
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def get(self, key: Hashable) -> Optional[V]:
-        item = self._items.get(key)
-        if item is None:
-            return None
-        stored, value = item
-        if self.clock() - stored > self.ttl:
-            del self._items[key]
-            return None
-        return value
-
-    def pop(self, key: Hashable) -> Optional[V]:
-        value = self.get(key)
-        self._items.pop(key, None)
-        return value
-
-
-class RecentIds:
-    """Ids seen lately (Twilio MessageSid, Telegram update_id): drops a redelivered message."""
-
-    def __init__(self, size: int = 4096, ttl: float = 3600):
-        self._seen: BoundedMemory[bool] = BoundedMemory(size, ttl)
-
-    def seen(self, key: Optional[Hashable]) -> bool:
-        """True when `key` was seen before; remembers it otherwise. None is never 'seen'."""
-        if key is None or key == "":
-            return False
-        if self._seen.get(key):
-            return True
-        self._seen.put(key, True)
-        return False
-
-
 # --- conversation ids ----------------------------------------------------------------------------
 
 class ConversationIds:
     """Pseudonymous conversation ids: an HMAC of the phone number or chat id, never the number.
 
-    Rasa keeps the conversation (and logs at DEBUG) under this id; the real address stays in the
-    connector only for the time it takes to answer. The key comes from HARBOR_CHANNEL_KEY; without
-    it, a random key per process (conversations already end when the process stops).
+    Rasa keeps the conversation under this id; the real address stays in the connector only for
+    the time it takes to answer. The key comes from HARBOR_CHANNEL_KEY, else from a key file made
+    once under HARBOR_DATA_DIR (bot/storage/keys.py), so a conversation survives a restart.
     """
 
     def __init__(self, key: Optional[bytes] = None):
-        self._key = key or os.environ.get("HARBOR_CHANNEL_KEY", "").encode() or secrets.token_bytes(32)
+        self._key = key or secret_key("HARBOR_CHANNEL_KEY")
 
     def of(self, channel: str, address: str) -> str:
         digest = hmac.new(self._key, f"{channel}\n{address}".encode(), hashlib.sha256).hexdigest()

@@ -26,9 +26,8 @@ Settings (environment variables; the first two also as `widget_origins` / `exit_
   HARBOR_WIDGET_ORIGINS  partner origins allowed to embed the widget and to open a socket,
                          separated by spaces or commas (default: none, the page's own only)
   HARBOR_EXIT_URL        where quick exit goes (default https://www.google.com/)
-  HARBOR_SESSION_KEY     key that signs session ids; set it when several Rasa processes serve
-                         one site (default: random per process, so a restart starts new
-                         conversations)
+  HARBOR_SESSION_KEY     key that signs session ids; set the same on every Rasa server of one
+                         site (default: a key file made once under HARBOR_DATA_DIR/keys/)
 """
 from __future__ import annotations
 
@@ -41,7 +40,6 @@ import logging
 import os
 import re
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
@@ -53,6 +51,10 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
+
+from bot.storage.keys import secret_key
+from bot.storage.settings import retention_seconds
+from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +115,14 @@ class WidgetSettings:
 class SessionIds:
     """Issues session ids and recognises the ones it issued (HMAC-SHA256, constant-time check).
 
-    An id ended by Quick exit is refused from then on (the last MAX_ENDED of them, in memory).
+    The key comes from HARBOR_SESSION_KEY, else from a key file made once under HARBOR_DATA_DIR,
+    so a conversation survives a restart. An id ended by Quick exit is refused from then on (for
+    as long as its conversation could be kept), in the shared state (Redis with several servers).
     """
-    MAX_ENDED = 100_000
 
-    def __init__(self, key: Optional[bytes] = None):
-        configured = os.environ.get("HARBOR_SESSION_KEY", "")
-        self._key = key or configured.encode() or secrets.token_bytes(32)
-        self._ended: "OrderedDict[str, None]" = OrderedDict()
+    def __init__(self, key: Optional[bytes] = None, state: Any = None):
+        self._key = key or secret_key("HARBOR_SESSION_KEY")
+        self.state = shared_state() if state is None else state
 
     def _tag(self, token: str) -> str:
         digest = hmac.new(self._key, token.encode(), hashlib.sha256).digest()
@@ -130,16 +132,18 @@ class SessionIds:
         token = secrets.token_urlsafe(24)  # 32 characters, 192 bits
         return f"{token}.{self._tag(token)}"
 
-    def issued(self, value: Any) -> bool:
+    def signed(self, value: Any) -> bool:
         if not isinstance(value, str) or not SESSION_ID.match(value):
             return False
         token, tag = value.split(".")
-        return hmac.compare_digest(tag, self._tag(token)) and value not in self._ended
+        return hmac.compare_digest(tag, self._tag(token))
 
-    def end(self, value: str) -> None:
-        self._ended[value] = None
-        while len(self._ended) > self.MAX_ENDED:
-            self._ended.popitem(last=False)
+    async def issued(self, value: Any) -> bool:
+        """Signed by us and not ended by Quick exit."""
+        return self.signed(value) and not await self.state.get(f"widget:ended:{value}")
+
+    async def end(self, value: str) -> None:
+        await self.state.put(f"widget:ended:{value}", True, retention_seconds() + 3600)
 
 
 # --- security headers ------------------------------------------------------------------------
@@ -261,7 +265,7 @@ class HarborSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any) -> None:
             claimed = data.get("session_id") if isinstance(data, dict) else None
-            session_id = claimed if ids.issued(claimed) else ids.new()
+            session_id = claimed if await ids.issued(claimed) else ids.new()
             previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
             if previous and previous != session_id:
                 await sio.leave_room(sid, previous, namespace=namespace)
@@ -273,7 +277,7 @@ class HarborSocketIOInput(SocketIOInput):
         async def session_end(sid: Text, _: Any = None) -> None:
             session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
             if session_id:
-                ids.end(session_id)
+                await ids.end(session_id)
                 await sio.leave_room(sid, session_id, namespace=namespace)
             await sio.save_session(sid, {}, namespace=namespace)
             await sio.disconnect(sid, namespace=namespace)

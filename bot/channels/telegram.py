@@ -38,7 +38,6 @@ import secrets
 import sys
 import urllib.error
 import urllib.request
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -49,9 +48,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import plain_text
-from bot.channels.common import (BoundedMemory, ConversationIds, RecentIds, api_base_url,
+from bot.channels.common import (ConversationIds, api_base_url,
                                  int_setting, public_base_url, setting)
 from bot.channels.plain_text import Option
+from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,8 @@ SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_REQUEST_BYTES = 256 * 1024
 MAX_TEXT_CHARS = 2000
-KEYBOARDS_PER_CHAT = 8                # older menus in a chat stop working
 KEYBOARD_TTL = 60 * 60                # as long as a session (domain.yml)
-CONVERSATIONS = 10_000
+REDELIVERY_WINDOW = 60 * 60           # an update_id seen within this is a redelivery: dropped
 RETRIES = (0.5, 1.5)
 MAX_RETRY_AFTER = 5.0                 # seconds we wait when Telegram says "too many requests"
 
@@ -145,28 +144,26 @@ class TelegramApi:
 
 
 class Keyboards:
-    """The inline keyboards each conversation was sent lately: key -> options."""
+    """The inline keyboards sent lately: a random key per keyboard -> its options (shared state)."""
 
-    def __init__(self) -> None:
-        self._chats: BoundedMemory["OrderedDict[str, List[Option]]"] = BoundedMemory(
-            CONVERSATIONS, KEYBOARD_TTL)
+    def __init__(self, state: Any) -> None:
+        self.state = state
 
-    def remember(self, conversation: str, options: List[Option]) -> str:
-        keyboards = self._chats.get(conversation) or OrderedDict()
+    async def remember(self, conversation: str, options: List[Option]) -> str:
         key = secrets.token_urlsafe(6)
-        keyboards[key] = options
-        while len(keyboards) > KEYBOARDS_PER_CHAT:
-            keyboards.popitem(last=False)
-        self._chats.put(conversation, keyboards)
+        await self.state.put(f"telegram:keyboard:{conversation}:{key}",
+                             [[o.title, o.payload] for o in options], KEYBOARD_TTL)
         return key
 
-    def payload(self, conversation: str, data: str) -> Optional[str]:
+    async def payload(self, conversation: str, data: str) -> Optional[str]:
         """The payload behind a button's callback data ('key:index'), if we sent that button."""
         key, _, index = (data or "").partition(":")
-        options = (self._chats.get(conversation) or {}).get(key)
-        if not options or not index.isdigit() or not 0 <= int(index) < len(options):
+        if not key or not index.isdigit():
             return None
-        return options[int(index)].payload
+        options = await self.state.get(f"telegram:keyboard:{conversation}:{key}")
+        if not options or not 0 <= int(index) < len(options):
+            return None
+        return options[int(index)][1]
 
 
 class TelegramReplies(OutputChannel):
@@ -199,7 +196,7 @@ class TelegramReplies(OutputChannel):
             parts = ["…"]
         markup = None
         if options:
-            key = self.keyboards.remember(self.conversation, options)
+            key = await self.keyboards.remember(self.conversation, options)
             markup = {"inline_keyboard": [[{"text": o.title, "callback_data": f"{key}:{i}"}]
                                           for i, o in enumerate(options)]}
         for number, part in enumerate(parts, 1):
@@ -226,11 +223,12 @@ class HarborTelegramInput(InputChannel):
         return cls(TelegramSettings.load(credentials or {}))
 
     def __init__(self, settings: Optional[TelegramSettings] = None,
-                 ids: Optional[ConversationIds] = None) -> None:
+                 ids: Optional[ConversationIds] = None, state: Any = None) -> None:
         self.settings = settings or TelegramSettings()
         self.ids = ids or ConversationIds()
-        self.keyboards = Keyboards()
-        self.recent = RecentIds()
+        # Menus and seen update ids: in Redis when several servers share the work.
+        self.state = shared_state() if state is None else state
+        self.keyboards = Keyboards(self.state)
         if not self.settings.configured:
             logger.warning("Telegram channel: TELEGRAM_BOT_TOKEN or TELEGRAM_SECRET_TOKEN is not set; "
                            "/webhooks/telegram/webhook refuses every request.")
@@ -258,7 +256,9 @@ class HarborTelegramInput(InputChannel):
                 update = json.loads(request.body or b"{}")
             except ValueError:
                 update = None
-            if not isinstance(update, dict) or self.recent.seen(update.get("update_id")):
+            update_id = update.get("update_id") if isinstance(update, dict) else None
+            if not isinstance(update, dict) or (update_id is not None and not await self.state.first_time(
+                    f"telegram:update:{update_id}", REDELIVERY_WINDOW)):
                 return response.text("")  # 200: Telegram must not redeliver it
             try:
                 async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
@@ -288,7 +288,7 @@ class HarborTelegramInput(InputChannel):
         replies = TelegramReplies(api, chat_id, conversation, self.keyboards, self.settings.max_chars)
 
         if query:
-            payload = self.keyboards.payload(conversation, str(query.get("data") or ""))
+            payload = await self.keyboards.payload(conversation, str(query.get("data") or ""))
             answer: Dict[str, Any] = {"callback_query_id": query.get("id")}
             if payload is None:
                 answer["text"] = plain_text.text("expired_option", language)

@@ -46,9 +46,10 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels import plain_text
-from bot.channels.common import (BoundedMemory, ConversationIds, RecentIds, api_base_url,
+from bot.channels.common import (ConversationIds, api_base_url,
                                  int_setting, public_base_url, setting)
 from bot.channels.plain_text import Option
+from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 2000                 # what the assistant reads of one message
 OPTIONS_TTL = 60 * 60                 # numbered options are valid as long as a session (domain.yml)
-CONVERSATIONS = 10_000                # conversations whose options / opt-out are remembered
+REDELIVERY_WINDOW = 60 * 60           # a MessageSid seen within this is a redelivery: dropped
 RETRIES = (0.5, 1.5)                  # waits before the 2nd and 3rd try of a part (429, 5xx, network)
 WHATSAPP = "whatsapp:"
 
@@ -228,15 +229,14 @@ class HarborTwilioInput(InputChannel):
         return cls(TwilioSettings.load(credentials or {}))
 
     def __init__(self, settings: Optional[TwilioSettings] = None,
-                 ids: Optional[ConversationIds] = None) -> None:
+                 ids: Optional[ConversationIds] = None, state: Any = None) -> None:
         self.settings = settings or TwilioSettings()
         self.ids = ids or ConversationIds()
         self.api = TwilioMessages(self.settings)
-        self.options: BoundedMemory[List[Option]] = BoundedMemory(CONVERSATIONS, OPTIONS_TTL)
-        # Opt-outs are kept as long as the process runs (bounded only against abuse); Twilio
-        # itself also blocks SMS to numbers that sent STOP.
-        self.opted_out: BoundedMemory[bool] = BoundedMemory(10 * CONVERSATIONS, float("inf"))
-        self.recent = RecentIds()
+        # Numbered options offered, opt-outs and seen MessageSids: in Redis when several servers
+        # share the work (bot/storage/shared_state.py). Opt-outs are kept until START: the user
+        # asked us to keep that. Twilio itself also blocks SMS to numbers that sent STOP.
+        self.state = shared_state() if state is None else state
         if not self.settings.configured:
             logger.warning("Twilio channel: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set; "
                            "/webhooks/twilio/webhook refuses every request.")
@@ -290,10 +290,13 @@ class HarborTwilioInput(InputChannel):
         """One authentic inbound message: keywords, numbered options, the assistant, the reply."""
         sender, written_to = params.first("From"), params.first("To")
         body = params.first("Body")
-        if not sender or self.recent.seen(params.first("MessageSid") or None):
+        message_sid = params.first("MessageSid")
+        if not sender or (message_sid and not await self.state.first_time(
+                f"twilio:sid:{message_sid}", REDELIVERY_WINDOW)):
             return
         conversation = self.ids.of("whatsapp" if sender.startswith(WHATSAPP) else "sms", sender)
-        stopped = bool(self.opted_out.get(conversation))
+        options_key, opt_out_key = f"twilio:options:{conversation}", f"twilio:opted-out:{conversation}"
+        stopped = bool(await self.state.get(opt_out_key))
 
         # carrier keywords (Twilio's Advanced Opt-Out says which with OptOutType, and has replied)
         found = plain_text.keyword(body, opted_out=stopped)
@@ -302,11 +305,11 @@ class HarborTwilioInput(InputChannel):
         if kind:
             language = found[1] if found else "en"
             if kind == "stop":
-                self.opted_out.put(conversation, True)
-                self.options.pop(conversation)
+                await self.state.put(opt_out_key, True)
+                await self.state.pop(options_key)
                 reply = plain_text.bilingual("stopped")
             elif kind == "start":
-                self.opted_out.pop(conversation)
+                await self.state.pop(opt_out_key)
                 reply = plain_text.bilingual("started")
             else:
                 reply = plain_text.text("help", language)
@@ -321,9 +324,9 @@ class HarborTwilioInput(InputChannel):
             return
 
         number = plain_text.chosen_number(body)
-        offered = self.options.get(conversation) or []
+        offered = await self.state.get(options_key) or []
         if number and 1 <= number <= len(offered):
-            text = offered[number - 1].payload      # an option we offered: its payload, as a button
+            text = offered[number - 1][1]           # an option we offered: its payload, as a button
         else:
             text = plain_text.as_user_text(body, MAX_TEXT_CHARS)
             if not text:
@@ -339,9 +342,9 @@ class HarborTwilioInput(InputChannel):
 
         reply, options = replies.render()
         if options:
-            self.options.put(conversation, options)
+            await self.state.put(options_key, [[o.title, o.payload] for o in options], OPTIONS_TTL)
         else:
-            self.options.pop(conversation)
+            await self.state.pop(options_key)
         if not reply and failed:
             reply = plain_text.bilingual("unavailable")
         await self.api.send(sender, written_to, plain_text.split_marked(reply, self.settings.max_chars))

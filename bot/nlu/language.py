@@ -20,6 +20,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.text import fold
 
+PLACEHOLDERS = re.compile(r"\[[a-z-]+\]")
 SWITCH_WORDS = {
     "es": re.compile(r"\b(espanol|spanish|castellano)\b"),
     "en": re.compile(r"\b(english|ingles)\b"),
@@ -59,6 +60,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         return cls(config)
 
     def detect(self, text: str) -> Optional[str]:
+        text = PLACEHOLDERS.sub(" ", text)  # "[name]", "[phone]": put there by the privacy guard
         if self._neutral:
             text = self._neutral.sub(" ", fold(text))
         words = re.findall(r"[^\W\d_]{2,}", text)

@@ -1,7 +1,10 @@
 """The widget channel's settings and session ids, without a browser or a server."""
+
 import pytest
 
 from bot.channels.socketio import SessionIds, WidgetSettings, page_headers, parse_origins
+from bot.storage.shared_state import MemoryState
+from tests.conftest import run_coroutine
 
 
 def test_origins_are_normalised_and_anything_else_is_refused():
@@ -27,13 +30,14 @@ def test_settings_come_from_the_environment(monkeypatch):
 
 
 def test_session_ids_are_long_random_signed_and_end_for_good():
-    ids = SessionIds(key=b"k" * 32)
+    ids = SessionIds(key=b"k" * 32, state=MemoryState())
     first, second = ids.new(), ids.new()
+    issued = lambda value, by=ids: run_coroutine(by.issued(value))  # noqa: E731
     assert first != second and len(first) == 76
-    assert ids.issued(first) and ids.issued(second)
-    assert not SessionIds(key=b"j" * 32).issued(first)          # another key did not issue it
+    assert issued(first) and issued(second)
+    assert not issued(first, SessionIds(key=b"j" * 32, state=MemoryState()))  # another key
     token, tag = first.split(".")
-    assert not ids.issued(f"{token}.{tag[::-1]}")
-    assert not ids.issued("chosen-by-the-client") and not ids.issued(None)
-    ids.end(first)
-    assert not ids.issued(first) and ids.issued(second)
+    assert not issued(f"{token}.{tag[::-1]}")
+    assert not issued("chosen-by-the-client") and not issued(None)
+    run_coroutine(ids.end(first))
+    assert not issued(first) and issued(second)

@@ -1,5 +1,4 @@
 """Embedding on a partner's site with one script tag, and the origins that may (not) use the widget."""
-import re
 
 from tests.browser.conftest import EXIT_URL
 

@@ -4,8 +4,6 @@ A stand-in assistant records the text it is given and answers through the connec
 channel, as Rasa does; the provider APIs are the local fakes. The whole path through the real
 Rasa server is in test_live.py.
 """
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import subprocess
@@ -18,13 +16,11 @@ import pytest
 
 from bot.channels.telegram import HarborTelegramInput, TelegramApi, TelegramSettings
 from bot.channels.twilio import HarborTwilioInput, TwilioSettings, _Params
+from bot.storage.shared_state import MemoryState
+from tests.conftest import run_coroutine
 from tests.channels.fakes import FakeTelegram, FakeTwilio
 
 
-def run_coroutine(coroutine):
-    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 ROOT = Path(__file__).resolve().parents[2]
 SID, TOKEN = "AC" + "0" * 32, "unit-token"
@@ -57,7 +53,7 @@ def twilio_api():
 def sms_channel(fake, **settings) -> HarborTwilioInput:
     values = dict(account_sid=SID, auth_token=TOKEN, sms_from=HARBOR, api_url=fake.url)
     values.update(settings)
-    return HarborTwilioInput(TwilioSettings(**values))
+    return HarborTwilioInput(TwilioSettings(**values), state=MemoryState())  # a fresh state per test
 
 
 def sms(channel, assistant, body, sender=ME, **extra) -> None:
@@ -213,7 +209,8 @@ def telegram(channel, assistant, update, fake) -> None:
 
 
 def tg_channel(fake, **settings) -> HarborTelegramInput:
-    return HarborTelegramInput(TelegramSettings(token=BOT, secret="s", api_url=fake.url, **settings))
+    return HarborTelegramInput(TelegramSettings(token=BOT, secret="s", api_url=fake.url, **settings),
+                               state=MemoryState())
 
 
 def text_update(text, chat_id=42, chat_type="private", language="en"):

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.channels import plain_text as pt
-from bot.channels.common import (BoundedMemory, ConversationIds, RecentIds, api_base_url,
+from bot.channels.common import (ConversationIds, api_base_url,
                                  public_base_url)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,23 +138,6 @@ def test_every_text_has_english_and_spanish_and_the_safety_numbers():
 
 
 # --- memories, ids, URLs ----------------------------------------------------------------------------
-
-def test_memory_is_bounded_in_size_and_time():
-    now = [0.0]
-    memory = BoundedMemory(size=2, ttl=10, clock=lambda: now[0])
-    memory.put("a", 1)
-    memory.put("b", 2)
-    memory.get("a")          # a read does not refresh; a put does
-    memory.put("c", 3)
-    assert memory.get("a") is None and memory.get("b") == 2 and len(memory) == 2
-    now[0] = 11
-    assert memory.get("c") is None
-
-
-def test_recent_ids_see_a_redelivery_once():
-    recent = RecentIds(size=10)
-    assert not recent.seen("SM1") and recent.seen("SM1") and not recent.seen(None)
-
 
 def test_conversation_ids_are_stable_and_do_not_contain_the_number():
     ids = ConversationIds(b"k" * 32)

@@ -1,12 +1,11 @@
 """What happens when parts fail: the user still gets a helpful answer, never silence."""
-import subprocess
 import sys
 
 import pytest
 import yaml
 
 from bot.launcher import ROOT, Server, server_env
-from tests.integration.conftest import Conversation, joined, require_model, say
+from tests.integration.conftest import joined, require_model, say
 from bot.launcher import Stack
 
 

@@ -1,7 +1,6 @@
 """The assistant over REST, end to end: real Rasa server, real action server."""
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml

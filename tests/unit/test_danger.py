@@ -1,5 +1,4 @@
 """The danger safety net: every danger message raises the emergency; few benign ones do."""
-from pathlib import Path
 
 import pytest
 import yaml

@@ -1,0 +1,1 @@
+"""Where Harbor keeps conversations and the channels' shared state (README "What we keep")."""

@@ -1,0 +1,128 @@
+"""Harbor's tracker store: Rasa's SQL tracker store that scrubs and forgets.
+
+- Where: the SQLite file HARBOR_DATA_DIR/conversations.db, or PostgreSQL when
+  HARBOR_DATABASE_URL is set (several Rasa servers share it).
+- Scrubbed: every event is cleaned of personal data before it is written (bot/privacy), even
+  when Rasa is started without Harbor's guard (plain `rasa run`); message metadata is not kept.
+- Forgotten: a conversation with no message for HARBOR_RETENTION_HOURS is deleted; each server
+  checks every HARBOR_PURGE_MINUTES. `python -m bot.storage.forget --all` deletes them all.
+
+endpoints.yml names this class; Rasa passes its own arguments, which are ignored here because the
+environment decides.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any, Dict, Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.engine import make_url
+
+from bot.privacy.scrubber import Scrubber
+from bot.storage import settings
+
+logger = logging.getLogger(__name__)
+
+
+def scrub_event(data: Dict[str, Any], scrubber: Scrubber) -> Dict[str, Any]:
+    """An event (as Rasa serialises it) without personal data."""
+    kind = data.get("event")
+    if kind == "user":
+        data["text"] = scrubber.scrub(data.get("text"))
+        parse = data.get("parse_data") or {}
+        if parse:
+            parse["text"] = data["text"]
+            for entity in parse.get("entities") or []:
+                entity["value"] = scrubber.scrub_value(entity.get("value"))
+            parse.pop("metadata", None)
+        data["metadata"] = {}
+    elif kind == "slot":
+        data["value"] = scrubber.scrub_value(data.get("value"))
+    elif kind in ("bot", "action"):
+        data["metadata"] = {}
+    return data
+
+
+def _sqlite_settings(connection: Any, _: Any) -> None:
+    """Write-ahead logging: readers do not wait for a writer, and a commit costs one sync less.
+    A crash can lose at most the last turn; it cannot corrupt the file."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class HarborTrackerStore(SQLTrackerStore):
+    def __init__(self, domain=None, event_broker=None, **_: Any) -> None:  # noqa: ANN001
+        url = make_url(settings.database_url())
+        if url.drivername.startswith("sqlite"):
+            path = url.database or ""
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            # The file is made readable by its owner only, before Rasa creates its tables.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        super().__init__(domain, dialect=url.drivername, host=url.host, port=url.port,
+                         db=url.database or "", username=url.username, password=url.password,
+                         event_broker=event_broker, query=dict(url.query) or None)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_settings)
+        self.scrubber = Scrubber.default()
+        self.retention = settings.retention_seconds()
+        self.purge_every = settings.purge_interval_seconds()
+        self._next_purge = 0.0
+        self._purge_lock = threading.Lock()
+        self.delete_expired()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's SQLTrackerStore.save, with each new event scrubbed before it is written."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = scrub_event(event.as_dict(), self.scrubber)
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
+        if time.monotonic() >= self._next_purge:
+            self.delete_expired()
+
+    # forgetting ----------------------------------------------------------------------------------
+
+    def delete_expired(self, now: Optional[float] = None) -> int:
+        """Deletes every conversation whose last event is older than the retention window."""
+        with self._purge_lock:
+            self._next_purge = time.monotonic() + self.purge_every
+            cutoff = (now or time.time()) - self.retention
+            event = self.SQLEvent
+            with self.session_scope() as session:
+                stale = sa.select(event.sender_id).group_by(event.sender_id) \
+                    .having(sa.func.max(event.timestamp) < cutoff)
+                deleted = session.query(event).filter(event.sender_id.in_(stale)) \
+                    .delete(synchronize_session=False)
+                session.commit()
+        if deleted:
+            logger.info("Deleted %d events of conversations inactive for %.1f hours.",
+                        deleted, self.retention / 3600)
+        return deleted
+
+    def delete_all(self) -> int:
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).delete(synchronize_session=False)
+            session.commit()
+        return deleted
+
+    def conversation_count(self) -> int:
+        with self.session_scope() as session:
+            return session.query(sa.func.count(sa.distinct(self.SQLEvent.sender_id))).scalar() or 0
