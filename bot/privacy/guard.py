@@ -8,7 +8,7 @@ stores a message, this:
 - drops message metadata, which Harbor does not use;
 - replaces a conversation id that is itself personal data (a phone number or an e-mail address
   used as a REST sender id), or is too long to store, by an HMAC of it.
-It also scrubs every log record of the process, as a second net.
+It also scrubs every log record of the process (patterns and cues), as a second net.
 The tracker store scrubs again before writing (bot/storage/tracker_store.py), for a Rasa started
 without this guard.
 """
@@ -61,7 +61,9 @@ def install() -> None:
 
     handle_message.harbor_guarded = True
     MessageProcessor.handle_message = handle_message
-    install_log_scrubbing(scrubber)
+    # Log records can come from any thread: patterns and cues only, no recognizer (messages
+    # reach Rasa's own log lines already scrubbed, by the wrapper above).
+    install_log_scrubbing(Scrubber.from_file(use_ner=False))
 
 
 def install_log_scrubbing(scrubber: Scrubber) -> None:

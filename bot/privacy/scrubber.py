@@ -200,11 +200,13 @@ def clean_text(text: str, max_chars: int) -> str:
 def spacy_person_finder() -> Callable[[str], List[Tuple[int, int]]]:
     """PERSON spans by spaCy's en_core_web_sm (installed as a package by `make install`).
 
-    Only the recognizer is loaded: the tagger, parser and lemmatizer are not needed here.
+    Only the recognizer is loaded (it has its own token vectors): the tagger, parser and
+    lemmatizer would cost memory and time for nothing here.
     """
     import spacy
 
-    nlp = spacy.load(SPACY_PIPELINE, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    nlp = spacy.load(SPACY_PIPELINE, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
+                                              "lemmatizer", "senter"])
     lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe
 
     def find(text: str) -> List[Tuple[int, int]]:

@@ -24,6 +24,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from bot.privacy.scrubber import Scrubber
 from bot.storage import settings
@@ -72,7 +73,14 @@ class HarborTrackerStore(SQLTrackerStore):
                          db=url.database or "", username=url.username, password=url.password,
                          event_broker=event_broker, query=dict(url.query) or None)
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool); one
+            # connection kept open saves that on every message. Rasa uses the store from its
+            # event loop only, one session at a time.
+            self.engine.dispose()
+            self.engine = sa.create_engine(str(url), poolclass=StaticPool,
+                                           connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_settings)
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self.scrubber = Scrubber.default()
         self.retention = settings.retention_seconds()
         self.purge_every = settings.purge_interval_seconds()
