@@ -20,11 +20,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import plain_text
+from bot.privacy.guard import MAX_SENDER_CHARS
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
-MAX_SENDER_CHARS = 128
 
 
 def error(status: int, reason: str) -> HTTPResponse:

@@ -88,22 +88,21 @@ class AtomicRedisLockStore(RedisLockStore):
         self._change(conversation_id, drop_expired)
 
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        self._finish(conversation_id, ticket_number, delete_when_idle=False)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        self._finish(conversation_id, ticket_number, delete_when_idle=True)
+
+    def _finish(self, conversation_id: Text, ticket_number: int, delete_when_idle: bool) -> None:
+        """Removes the ticket; with `delete_when_idle`, the whole lock if no one else waits."""
         def finish(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
             if lock:
                 lock.remove_ticket_for(ticket_number)
-            return lock, None
-
-        self._change(conversation_id, finish)
-
-    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
-        def finish_and_maybe_delete(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
-            if lock:
-                lock.remove_ticket_for(ticket_number)
-                if not lock.is_someone_waiting():
+                if delete_when_idle and not lock.is_someone_waiting():
                     lock = None
             return lock, None
 
-        self._change(conversation_id, finish_and_maybe_delete)
+        self._change(conversation_id, finish)
 
 
 def from_environment(endpoint_config: Any = None) -> LockStore:
