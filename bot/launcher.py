@@ -19,6 +19,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot.logfiles import pipe_to_log
+from bot.storage.keys import checked_secret
 from bot.storage.settings import data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,10 +67,12 @@ class Server:
     process: Optional[subprocess.Popen] = None
 
     def start(self, env: Dict[str, str]) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
+        log = pipe_to_log(self.log)  # mode 600, rotated (bot/logfiles.py)
+        try:
             self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            os.close(log)
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -112,7 +116,7 @@ class Stack:
         python = sys.executable
         # Rasa's HTTP API (conversations, model, tracker) stays off unless a token protects it.
         token = self.env.get("HARBOR_API_TOKEN", os.environ.get("HARBOR_API_TOKEN", ""))
-        api = ["--enable-api", "--auth-token", token] if token else []
+        api = ["--enable-api", "--auth-token", checked_secret("HARBOR_API_TOKEN", token)] if token else []
         self.actions = Server(
             "action server",
             [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],

@@ -2,24 +2,26 @@
 
     python -m bot.rasa_cli run --model models/harbor.tar.gz
 
-Plain `rasa` works too, but without the guards (see bot/resilience.py, bot/privacy/guard.py;
-the tracker store still scrubs what it stores) and slower (bot/speedups.py).
+Plain `rasa run` with Harbor's credentials.yml or endpoints.yml installs the same guards (the
+channels and the stores call bot.runtime.install), and refuses to serve without them; this
+command installs them first for every `rasa` command that takes messages.
 """
 import os
 import sys
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no usage data leaves the machine
 
-from bot import resilience  # noqa: E402  (after the environment is set)
-from bot import speedups  # noqa: E402
-from bot.privacy import guard  # noqa: E402
-
 
 def main() -> None:
-    resilience.install()
-    speedups.install()
     if sys.argv[1:2] in (["run"], ["shell"], ["interactive"]):  # commands that take messages
-        guard.install()
+        from bot import runtime
+
+        runtime.install()
+    else:
+        from bot import resilience, speedups
+
+        resilience.install()
+        speedups.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

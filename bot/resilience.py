@@ -22,6 +22,10 @@ def action_timeout() -> float:
     return float(os.environ.get("HARBOR_ACTION_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
 
 
+def installed() -> bool:
+    return getattr(rasa_actions.RemoteAction.run, "harbor_guarded", False) is True
+
+
 def install() -> None:
     """Wrap RemoteAction.run once; calling it again changes nothing."""
     remote = rasa_actions.RemoteAction

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import ipaddress
 import os
-from typing import Any, Dict, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
+from bot.settings import whole_number
 from bot.storage.keys import secret_key
 
 LOOPBACK_HOSTS = {"localhost"}
@@ -30,14 +32,7 @@ def setting(name: str, credentials: Optional[Dict[str, Any]] = None, default: st
 
 def int_setting(name: str, credentials: Optional[Dict[str, Any]], default: int,
                 lowest: int, highest: int) -> int:
-    raw = setting(name, credentials, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not a whole number") from None
-    if not lowest <= value <= highest:
-        raise ValueError(f"{name}: {value} is outside {lowest}–{highest}")
-    return value
+    return whole_number(name, setting(name, credentials, str(default)), lowest, highest)
 
 
 def _is_loopback(host: str) -> bool:
@@ -85,3 +80,61 @@ class ConversationIds:
     def of(self, channel: str, address: str) -> str:
         digest = hmac.new(self._key, f"{channel}\n{address}".encode(), hashlib.sha256).hexdigest()
         return f"{channel}-{digest[:32]}"
+
+
+# --- who is calling: the peer, or the client behind a proxy we trust --------------------------------
+
+def trusted_proxies(value: Optional[str] = None) -> Tuple[Any, ...]:
+    """HARBOR_TRUSTED_PROXIES: addresses or networks of the reverse proxies in front of Harbor
+    (e.g. "127.0.0.1, 10.0.0.0/8"). Only from these are X-Forwarded-For/-Host/-Proto believed."""
+    raw = os.environ.get("HARBOR_TRUSTED_PROXIES", "") if value is None else value
+    networks = []
+    for item in (i.strip() for i in raw.replace(",", " ").split()):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"HARBOR_TRUSTED_PROXIES: {item!r} is not an address or network") from None
+    return tuple(networks)
+
+
+def _trusted(address: str, proxies: Tuple[Any, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Where a request comes from, as far as we can believe it."""
+    address: str      # the client's address (the proxy's client when the proxy is trusted)
+    scheme: str       # http or https, as the client used it
+    host: str         # the host name the client asked for
+
+    @classmethod
+    def of(cls, peer: str, scheme: str, host: str, headers: Any,
+           proxies: Optional[Tuple[Any, ...]] = None) -> "Caller":
+        proxies = trusted_proxies() if proxies is None else proxies
+        if not _trusted(peer, proxies):
+            return cls(peer, scheme, host)   # forwarded headers from anyone else are ignored
+        chain = [h.strip() for h in str(headers.get("X-Forwarded-For") or "").split(",") if h.strip()]
+        address = peer
+        for hop in reversed(chain):           # the last hop that is not one of our proxies
+            address = hop
+            if not _trusted(hop, proxies):
+                break
+        forwarded_scheme = str(headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
+        forwarded_host = str(headers.get("X-Forwarded-Host") or "").split(",")[0].strip()
+        return cls(address, forwarded_scheme if forwarded_scheme in ("http", "https") else scheme,
+                   forwarded_host or host)
+
+    @classmethod
+    def of_request(cls, request: Any, proxies: Optional[Tuple[Any, ...]] = None) -> "Caller":
+        peer = (request.conn_info.client_ip if request.conn_info else "") or ""
+        scheme = "https" if request.conn_info and request.conn_info.ssl else "http"
+        return cls.of(peer, scheme, request.headers.get("Host", ""), request.headers, proxies)
+
+    def pseudonym(self, key: bytes) -> str:
+        """The address as an HMAC: what rate limits count, never the address itself."""
+        return hmac.new(key, f"client\n{self.address}".encode(), hashlib.sha256).hexdigest()[:24]

@@ -197,11 +197,8 @@ def keyword(message: str, opted_out: bool = False) -> Optional[Tuple[str, str]]:
     return None
 
 
-def as_user_text(message: str, max_chars: int = 2000) -> str:
-    """What the user typed, as text for the assistant to understand: never an intent payload.
-
-    Rasa reads a message that starts with "/" as an intent with entities, skipping NLU; only
-    payloads of options the assistant itself offered may do that (see the connectors). So the
-    leading slashes of typed text are dropped, and over-long text is cut.
-    """
-    return (message or "").strip().lstrip("/").strip()[:max_chars]
+def as_user_text(message: str) -> str:
+    """What the user typed, trimmed. It is never read as an intent payload: the privacy guard
+    makes every message plain text unless its channel marks it as an offered button's payload
+    (bot/privacy/guard.py); the guard also shortens a long message, keeping its end."""
+    return (message or "").strip()

@@ -7,15 +7,21 @@ Rasa 3.6.21's own `socketio` channel:
   `session_persistence: true` the socket never joins its session's room and every reply is
   lost (Rasa issue #13027). Here the room is entered (awaited) before `session_confirm`.
 - The server issues the session id: 192 random bits plus an HMAC tag. A client may hand back
-  an id this server issued (a page reload in the same tab keeps its conversation); anything
-  else gets a fresh id. A message is filed under the id bound to its socket, never under a
-  `session_id` the message claims.
-- Origins: socket.io accepts the page's own origin and the partner sites listed in
-  HARBOR_WIDGET_ORIGINS, nothing else (Rasa's channel accepts every origin).
-- `session_end` (sent by the widget's quick exit) leaves the room, refuses the id from then
-  on and disconnects.
-- Malformed input (non-dict data, non-text or over-long messages, metadata that is not a JSON
-  object) is dropped instead of raising.
+  an id this server issued (a page reload in the same tab keeps its conversation) while no
+  other socket holds it; anything else gets a fresh id. A message is filed under the id bound
+  to its socket, never under a `session_id` the message claims, and replies go to that socket
+  only: holding someone's id does not let a second socket listen in.
+- Origins: every socket.io request must carry an Origin, and it must be the page's own origin
+  or a partner site listed in HARBOR_WIDGET_ORIGINS (Rasa's channel accepts every origin, and
+  python-socketio checks none when the header is missing). X-Forwarded-Host/-Proto count only
+  from a proxy listed in HARBOR_TRUSTED_PROXIES.
+- `session_end` (sent by the widget's quick exit) refuses the id from then on, on every
+  message and every socket, deletes its stored conversation and disconnects.
+- Typed text is text: buttons carry short random keys (bot/channels/offers.py). Too many
+  messages from one session or one address get a friendly "slow down" (bot/channels/limits.py).
+  A long message is not dropped: the privacy guard keeps its beginning and its end.
+- Malformed input (non-dict data, non-text messages, metadata that is not a JSON object) is
+  dropped instead of raising; a socket.io packet is at most 64 KB.
 - The widget's static files are served at /widget/ (page), /widget/embed.js (the one script
   tag partners add) and a few assets, with a strict Content-Security-Policy and other security
   headers. Third-party code (socket.io-client) comes from npm (bot/widget/package-lock.json),
@@ -52,6 +58,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import runtime
+from bot.channels import plain_text
+from bot.channels.common import Caller
+from bot.channels.limits import Limiter, limiter
+from bot.channels.offers import OFFER_TTL, Offers
+from bot.privacy.guard import mark_offered
 from bot.storage.keys import secret_key
 from bot.storage.settings import retention_seconds
 from bot.storage.shared_state import shared_state
@@ -62,7 +74,9 @@ WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 NODE_MODULES = WIDGET_DIR / "node_modules"
 WIDGET_PATH = "/widget"
 DEFAULT_EXIT_URL = "https://www.google.com/"
-MAX_MESSAGE_CHARS = 2000
+MAX_PACKET_BYTES = 64 * 1024
+LANGUAGES = ("en", "es")  # what the page's language switch may choose
+HOLDER_TTL = OFFER_TTL  # a session's socket is remembered as long as a session lasts
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$")
 
 JS = "text/javascript; charset=utf-8"
@@ -144,6 +158,45 @@ class SessionIds:
 
     async def end(self, value: str) -> None:
         await self.state.put(f"widget:ended:{value}", True, retention_seconds() + 3600)
+        await self.state.pop(f"widget:holder:{value}")
+
+    # A holder is "<this server's random id>:<socket id>", so that a server can tell a socket of its
+    # own that has gone (a page reload: the new socket may take the id) from one on another server.
+    server = secrets.token_hex(8)
+
+    async def hold(self, value: str, sid: str, gone: Callable[[str], bool] = lambda _: False) -> bool:
+        """Binds the id to one socket; False if another live socket holds it."""
+        me = f"{self.server}:{sid}"
+        holder = await self.state.get(f"widget:holder:{value}")
+        if holder not in (None, me):
+            server, _, other = str(holder).partition(":")
+            if server != self.server or not gone(other):
+                return False
+        await self.state.put(f"widget:holder:{value}", me, HOLDER_TTL)
+        return True
+
+    async def holds(self, value: str, sid: str) -> bool:
+        return await self.state.get(f"widget:holder:{value}") == f"{self.server}:{sid}"
+
+    async def release(self, value: str, sid: str) -> None:
+        if await self.holds(value, sid):
+            await self.state.pop(f"widget:holder:{value}")
+
+
+class WidgetOutput(SocketIOOutput):
+    """Replies to the one socket that sent the message, with buttons as opaque keys."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, sid: str, conversation: str,
+                 offers: Offers, namespace: Optional[str]) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sid, self.conversation, self.offers, self.namespace = sid, conversation, offers, namespace
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        response = await self.offers.hide(self.conversation, dict(response))
+        await self.sio.emit(self.bot_message_evt, response, room=self.sid, namespace=self.namespace)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
 
 
 # --- security headers ------------------------------------------------------------------------
@@ -229,74 +282,136 @@ class HarborSocketIOInput(SocketIOInput):
 
     settings: WidgetSettings = WidgetSettings()
     session_ids: Optional[SessionIds] = None
+    limits: Optional[Limiter] = None
+    key: bytes = b""
 
     # socket.io ---------------------------------------------------------------------------
 
     def origin_allowed(self, origin: Optional[str], environ: Dict[str, Any]) -> bool:
-        """The page's own origin (as engine.io computes it by default) or a configured one."""
+        """The page's own origin or a configured one; a request without an Origin is refused."""
         if not origin:
             return False
-        scheme = environ.get("wsgi.url_scheme", "http")
-        hosts = [environ.get("HTTP_HOST", "")]
-        if environ.get("HTTP_X_FORWARDED_HOST"):
-            hosts.append(environ["HTTP_X_FORWARDED_HOST"].split(",")[0].strip())
-        own = {f"{scheme}://{host}".lower() for host in hosts if host}
-        return origin.lower() in own or origin.lower() in self.settings.origins
+        request = environ.get("sanic.request")
+        if request is not None:
+            caller = Caller.of_request(request)
+        else:  # not through Sanic (unit tests): only what the socket itself says
+            caller = Caller("", environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", ""), {}, )
+        own = f"{caller.scheme}://{caller.host}".lower() if caller.host else ""
+        return origin.lower() == own or origin.lower() in self.settings.origins
+
+    def caller(self, environ: Dict[str, Any]) -> str:
+        request = environ.get("sanic.request")
+        address = Caller.of_request(request).address if request is not None else ""
+        return Caller(address, "", "").pseudonym(self.key)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        runtime.install()
         ids = self.session_ids = self.session_ids or SessionIds()
+        self.key = secret_key("HARBOR_CHANNEL_KEY")
+        offers, limits = Offers(), self.limits or limiter()
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origin_allowed,
-                          cors_credentials=False, cookie=None)
+                          cors_credentials=False, cookie=None, max_http_buffer_size=MAX_PACKET_BYTES)
         self.sio = sio
         namespace = self.namespace
-        webhook = WidgetBlueprint(sio, self.socketio_path, self.widget_routes,
-                                  "harbor_socketio_webhook", __name__)
+        webhook = runtime.harden(WidgetBlueprint(sio, self.socketio_path, self.widget_routes,
+                                                 "harbor_socketio_webhook", __name__))
+
+        @webhook.listener("before_server_start")
+        async def remember_app(app: Sanic, _loop: Any) -> None:
+            self.app = app
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        if self.jwt_key:  # optional JWT check on connect, as in Rasa's channel
-            @sio.on("connect", namespace=namespace)
-            async def connect(sid: Text, environ: Dict, auth: Any) -> bool:
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict, auth: Any = None) -> bool:
+            # python-socketio checks the Origin only when there is one: here it must be there.
+            if not self.origin_allowed(environ.get("HTTP_ORIGIN"), environ):
+                return False
+            await sio.save_session(sid, {"client": self.caller(environ)}, namespace=namespace)
+            if self.jwt_key:  # optional JWT check, as in Rasa's channel
                 token = auth.get("token") if isinstance(auth, dict) else None
                 return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+            return True
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text) -> None:
+            session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            if session_id:
+                await ids.release(session_id, sid)
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Any) -> None:
             claimed = data.get("session_id") if isinstance(data, dict) else None
-            session_id = claimed if await ids.issued(claimed) else ids.new()
-            previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+            session = await sio.get_session(sid, namespace=namespace)
+            def gone(other: str) -> bool:   # a socket of this server that is no longer connected
+                return not sio.manager.is_connected(other, namespace or "/")
+
+            session_id = claimed if await ids.issued(claimed) and await ids.hold(claimed, sid, gone) else None
+            if session_id is None:
+                session_id = ids.new()
+                await ids.hold(session_id, sid)
+            previous = session.get("session_id")
             if previous and previous != session_id:
-                await sio.leave_room(sid, previous, namespace=namespace)
-            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
-            await sio.enter_room(sid, session_id, namespace=namespace)  # awaited: Rasa #13027
+                await ids.release(previous, sid)
+            await sio.save_session(sid, {**session, "session_id": session_id}, namespace=namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         @sio.on("session_end", namespace=namespace)
         async def session_end(sid: Text, _: Any = None) -> None:
-            session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
-            if session_id:
+            session = await sio.get_session(sid, namespace=namespace)
+            session_id = session.get("session_id")
+            if session_id and await ids.holds(session_id, sid):
                 await ids.end(session_id)
-                await sio.leave_room(sid, session_id, namespace=namespace)
+                await self.forget(session_id)
             await sio.save_session(sid, {}, namespace=namespace)
             await sio.disconnect(sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:
-            session_id = (await sio.get_session(sid, namespace=namespace)).get("session_id")
-            if not session_id:
-                logger.warning("socket.io message before session_request; ignored.")
+            session = await sio.get_session(sid, namespace=namespace)
+            session_id = session.get("session_id")
+            if not session_id or not await ids.issued(session_id) or not await ids.holds(session_id, sid):
+                logger.warning("socket.io message without a live session of its own; refused.")
+                await sio.disconnect(sid, namespace=namespace)
                 return
             text = data.get("message") if isinstance(data, dict) else None
-            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
-                logger.warning("socket.io message that is empty, not text or too long; ignored.")
+            chosen = data.get("language") if isinstance(data, dict) else None
+            if text is None and chosen in LANGUAGES:   # the page's language switch, not typed text
+                text = "/switch_language" + json.dumps({"language": chosen}, separators=(",", ":"))
+            elif not isinstance(text, str) or not text.strip():
+                logger.warning("socket.io message that is empty or not text; ignored.")
                 return
-            await on_new_message(UserMessage(
-                text, SocketIOOutput(sio, self.bot_message_evt), session_id,
-                input_channel=self.name(), metadata=self.metadata_of(data)))
+            else:
+                chosen = None
+            output = WidgetOutput(sio, self.bot_message_evt, sid, session_id, offers, namespace)
+            client = session.get("client", "")
+            if not (await limits.client_allowed(client) and await limits.conversation_allowed(session_id)):
+                await output._send_message(session_id, {"text": plain_text.bilingual("slow_down")})
+                return
+            async with limits.answering(client) as allowed:
+                if not allowed:
+                    await output._send_message(session_id, {"text": plain_text.bilingual("slow_down")})
+                    return
+                await ids.hold(session_id, sid)  # keeps the binding alive while the session is used
+                message = await offers.user_message(session_id, text, output_channel=output,
+                                                    input_channel=self.name())
+                await on_new_message(mark_offered(message) if chosen else message)
 
         return webhook
+
+    async def forget(self, session_id: str) -> None:
+        """Deletes the conversation of an ended session from the tracker store, now."""
+        agent = getattr(getattr(getattr(self, "app", None), "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        store = getattr(store, "_tracker_store", store)
+        if agent is None or not hasattr(store, "delete"):
+            logger.error("Quick exit: the conversation could not be deleted now (no Harbor tracker "
+                         "store); it goes with the retention period.")
+            return
+        async with agent.lock_store.lock(session_id):
+            await store.delete(session_id)
 
     def metadata_of(self, data: Dict[str, Any]) -> Dict[str, Any]:
         metadata = data.get(self.metadata_key) or {}

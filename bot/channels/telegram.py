@@ -21,7 +21,7 @@ Rasa 3.6.21's own `telegram` channel:
 
 Settings (environment variables; the non-secret ones may also be set in credentials.yml, lower case):
   TELEGRAM_BOT_TOKEN          the bot's token from @BotFather (required)
-  TELEGRAM_SECRET_TOKEN       1–256 characters A–Z a–z 0–9 _ - (required; given to setWebhook)
+  TELEGRAM_SECRET_TOKEN       32–256 characters A–Z a–z 0–9 _ - (required; given to setWebhook)
   TELEGRAM_API_URL            Bot API base (default https://api.telegram.org)
   HARBOR_PUBLIC_URL           the public base URL, for set-webhook, e.g. https://harbor.example.org
   HARBOR_TELEGRAM_MAX_CHARS   longest message (default 4096)
@@ -47,10 +47,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import runtime
 from bot.channels import plain_text
 from bot.channels.common import (ConversationIds, api_base_url,
                                  int_setting, public_base_url, setting)
+from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
+from bot.privacy.guard import mark_offered
 from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
@@ -59,12 +62,11 @@ TELEGRAM_MAX_CHARS = 4096
 DEFAULT_API_URL = "https://api.telegram.org"
 WEBHOOK_PATH = "/webhooks/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_REQUEST_BYTES = 256 * 1024
-MAX_TEXT_CHARS = 2000
 KEYBOARD_TTL = 60 * 60                # as long as a session (domain.yml)
-REDELIVERY_WINDOW = 60 * 60           # an update_id seen within this is a redelivery: dropped
+REDELIVERY_WINDOW = 24 * 60 * 60      # an update_id seen within this is a redelivery: dropped
 RETRIES = (0.5, 1.5)
 MAX_RETRY_AFTER = 5.0                 # seconds we wait when Telegram says "too many requests"
 
@@ -82,7 +84,8 @@ class TelegramSettings:
         credentials = credentials or {}
         secret = setting("TELEGRAM_SECRET_TOKEN")
         if secret and not SECRET_FORMAT.match(secret):
-            raise ValueError("TELEGRAM_SECRET_TOKEN: 1–256 characters, only A–Z a–z 0–9 _ and -")
+            raise ValueError("TELEGRAM_SECRET_TOKEN: 32–256 characters, only A–Z a–z 0–9 _ and - "
+                             "(for example: openssl rand -hex 32)")
         return cls(
             token=setting("TELEGRAM_BOT_TOKEN"),
             secret=secret,
@@ -229,6 +232,8 @@ class HarborTelegramInput(InputChannel):
         # Menus and seen update ids: in Redis when several servers share the work.
         self.state = shared_state() if state is None else state
         self.keyboards = Keyboards(self.state)
+        self.limits = limiter()
+        runtime.install()
         if not self.settings.configured:
             logger.warning("Telegram channel: TELEGRAM_BOT_TOKEN or TELEGRAM_SECRET_TOKEN is not set; "
                            "/webhooks/telegram/webhook refuses every request.")
@@ -239,7 +244,7 @@ class HarborTelegramInput(InputChannel):
             hmac.compare_digest(given.encode(), self.settings.secret.encode())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("harbor_telegram_webhook", __name__)
+        webhook = runtime.harden(Blueprint("harbor_telegram_webhook", __name__))
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -287,6 +292,14 @@ class HarborTelegramInput(InputChannel):
         language = language_of(user)
         replies = TelegramReplies(api, chat_id, conversation, self.keyboards, self.settings.max_chars)
 
+        if not await self.limits.conversation_allowed(conversation):
+            if query:
+                await api.call("answerCallbackQuery", {"callback_query_id": query.get("id")})
+            if await self.state.first_time(f"telegram:slowed:{conversation}", self.limits.settings.conversation[1]):
+                await replies.send(plain_text.text("slow_down", language), [])
+            return
+
+        trusted = False
         if query:
             payload = await self.keyboards.payload(conversation, str(query.get("data") or ""))
             answer: Dict[str, Any] = {"callback_query_id": query.get("id")}
@@ -295,7 +308,7 @@ class HarborTelegramInput(InputChannel):
             await api.call("answerCallbackQuery", answer)  # stops the button's spinner
             if payload is None:
                 return
-            text = payload                                   # a button we sent: its payload
+            text, trusted = payload, True                    # a button we sent: its payload
         else:
             typed = message.get("text")
             if not isinstance(typed, str):
@@ -304,16 +317,18 @@ class HarborTelegramInput(InputChannel):
             command = typed.strip().split(maxsplit=1)[0].lower().split("@")[0] if typed.strip() else ""
             if command == "/start":
                 text = "/greet" + json.dumps({"language": language}, separators=(",", ":"))
+                trusted = True
             elif command == "/help":
                 await replies.send(plain_text.text("help", language), [])
                 return
             else:
-                text = plain_text.as_user_text(typed, MAX_TEXT_CHARS)
+                text = plain_text.as_user_text(typed)
                 if not text:
                     return
 
+        message = UserMessage(text, replies, conversation, input_channel=self.name())
         try:
-            await on_new_message(UserMessage(text, replies, conversation, input_channel=self.name()))
+            await on_new_message(mark_offered(message) if trusted else message)
         except Exception as error:  # noqa: BLE001 - the user still gets the numbers that matter
             logger.error("Rasa failed on a Telegram message (%s).", type(error).__name__)
             if not replies.sent:

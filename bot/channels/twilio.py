@@ -6,7 +6,12 @@ Rasa 3.6.21's own `twilio` channel:
 - Every request must carry a valid X-Twilio-Signature (HMAC-SHA1 of the public URL and the
   POST parameters, blank ones included, keyed with TWILIO_AUTH_TOKEN) and come from our account
   (AccountSid); anything else gets 403 and nothing is processed or sent. The URL is the one
-  Twilio calls, HARBOR_PUBLIC_URL + the path, since behind a proxy Rasa sees another one.
+  Twilio calls, HARBOR_PUBLIC_URL + the path: without HARBOR_PUBLIC_URL every request is
+  refused (checking against the request's own Host header would let its sender choose the URL).
+- A MessageSid is answered once: one seen within HARBOR_RETENTION_HOURS + 1 h (kept in the
+  shared state, which survives a restart) is a redelivery or a replay, and is dropped.
+- Too many messages from one number (bot/channels/limits.py) get one "please slow down" with
+  911 and the hotline, then nothing until the window passes.
 - Replies fit the channel: all the assistant's messages for one inbound message go out as one
   text, split at paragraph, line, sentence or word ends into parts of at most
   HARBOR_SMS_MAX_CHARS (default and maximum 1600, Twilio's limit), marked "(1/2)", "(2/2)" and
@@ -45,10 +50,14 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot import runtime
 from bot.channels import plain_text
 from bot.channels.common import (ConversationIds, api_base_url,
                                  int_setting, public_base_url, setting)
+from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
+from bot.privacy.guard import mark_offered
+from bot.storage.settings import retention_seconds
 from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
@@ -57,9 +66,8 @@ TWILIO_MAX_CHARS = 1600               # Twilio refuses a longer Body
 DEFAULT_API_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_REQUEST_BYTES = 64 * 1024
-MAX_TEXT_CHARS = 2000                 # what the assistant reads of one message
 OPTIONS_TTL = 60 * 60                 # numbered options are valid as long as a session (domain.yml)
-REDELIVERY_WINDOW = 60 * 60           # a MessageSid seen within this is a redelivery: dropped
+MIN_AUTH_TOKEN_CHARS = 32             # Twilio's auth tokens are 32 characters
 RETRIES = (0.5, 1.5)                  # waits before the 2nd and 3rd try of a part (429, 5xx, network)
 WHATSAPP = "whatsapp:"
 
@@ -96,7 +104,7 @@ class TwilioSettings:
 
     @property
     def configured(self) -> bool:
-        return bool(self.account_sid and self.auth_token)
+        return bool(self.account_sid and len(self.auth_token) >= MIN_AUTH_TOKEN_CHARS and self.public_url)
 
 
 class _Params(dict):
@@ -230,6 +238,7 @@ class HarborTwilioInput(InputChannel):
 
     def __init__(self, settings: Optional[TwilioSettings] = None,
                  ids: Optional[ConversationIds] = None, state: Any = None) -> None:
+        runtime.install()
         self.settings = settings or TwilioSettings()
         self.ids = ids or ConversationIds()
         self.api = TwilioMessages(self.settings)
@@ -237,17 +246,17 @@ class HarborTwilioInput(InputChannel):
         # share the work (bot/storage/shared_state.py). Opt-outs are kept until START: the user
         # asked us to keep that. Twilio itself also blocks SMS to numbers that sent STOP.
         self.state = shared_state() if state is None else state
+        self.limits = limiter()
         if not self.settings.configured:
-            logger.warning("Twilio channel: TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not set; "
-                           "/webhooks/twilio/webhook refuses every request.")
+            logger.warning("Twilio channel: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (32 characters) or "
+                           "HARBOR_PUBLIC_URL is not set; /webhooks/twilio/webhook refuses every request.")
 
     # security ------------------------------------------------------------------------------------
 
     def signed_url(self, request: Request) -> str:
-        """The URL Twilio called: HARBOR_PUBLIC_URL + path (+ query), else what Rasa sees."""
-        base = self.settings.public_url or f"{request.scheme}://{request.host}"
+        """The URL Twilio called: HARBOR_PUBLIC_URL + path (+ query)."""
         query = f"?{request.query_string}" if request.query_string else ""
-        return f"{base}{request.path}{query}"
+        return f"{self.settings.public_url}{request.path}{query}"
 
     def authentic(self, request: Request, params: _Params) -> bool:
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -261,7 +270,7 @@ class HarborTwilioInput(InputChannel):
     # webhook -------------------------------------------------------------------------------------
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("harbor_twilio_webhook", __name__)
+        webhook = runtime.harden(Blueprint("harbor_twilio_webhook", __name__))
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -274,8 +283,7 @@ class HarborTwilioInput(InputChannel):
             params = parse_form(request.body or b"")
             if not self.authentic(request, params):
                 logger.warning("Twilio webhook: request refused (bad or missing X-Twilio-Signature%s).",
-                               "" if self.settings.public_url else
-                               "; is HARBOR_PUBLIC_URL the URL Twilio calls?")
+                               "" if self.settings.public_url else "; HARBOR_PUBLIC_URL is not set")
                 return response.text("Forbidden", status=403)
             try:
                 await self.handle(params, on_new_message)
@@ -292,7 +300,7 @@ class HarborTwilioInput(InputChannel):
         body = params.first("Body")
         message_sid = params.first("MessageSid")
         if not sender or (message_sid and not await self.state.first_time(
-                f"twilio:sid:{message_sid}", REDELIVERY_WINDOW)):
+                f"twilio:sid:{message_sid}", retention_seconds() + 3600)):
             return
         conversation = self.ids.of("whatsapp" if sender.startswith(WHATSAPP) else "sms", sender)
         options_key, opt_out_key = f"twilio:options:{conversation}", f"twilio:opted-out:{conversation}"
@@ -323,19 +331,26 @@ class HarborTwilioInput(InputChannel):
             await self.api.send(sender, written_to, [plain_text.bilingual("text_only")])
             return
 
+        if not await self.limits.conversation_allowed(conversation):
+            if await self.state.first_time(f"twilio:slowed:{conversation}", self.limits.settings.conversation[1]):
+                await self.api.send(sender, written_to, [plain_text.bilingual("slow_down")])
+            return
+
         number = plain_text.chosen_number(body)
         offered = await self.state.get(options_key) or []
-        if number and 1 <= number <= len(offered):
-            text = offered[number - 1][1]           # an option we offered: its payload, as a button
+        replies = TwilioReplies()
+        if number and 1 <= number <= len(offered):    # an option we offered: its payload, as a button
+            message = mark_offered(UserMessage(offered[number - 1][1], replies, conversation,
+                                               input_channel=self.name()))
         else:
-            text = plain_text.as_user_text(body, MAX_TEXT_CHARS)
+            text = plain_text.as_user_text(body)
             if not text:
                 return
+            message = UserMessage(text, replies, conversation, input_channel=self.name())
 
-        replies = TwilioReplies()
         failed = False
         try:
-            await on_new_message(UserMessage(text, replies, conversation, input_channel=self.name()))
+            await on_new_message(message)
         except Exception as error:  # noqa: BLE001 - the user still gets the numbers that matter
             failed = True
             logger.error("Rasa failed on a Twilio message (%s).", type(error).__name__)

@@ -1,74 +1,107 @@
-"""Personal data never reaches Rasa's core: each message is cleaned and scrubbed as it arrives.
+"""Personal data and commands never reach Rasa's core: each message is made safe as it arrives.
 
-Installed by bot/rasa_cli.py (what `make run` and the tests start). Before Rasa parses, logs or
+Installed (once, however Rasa is started) by bot/runtime.py. Before Rasa locks, parses, logs or
 stores a message, this:
 - makes the text safe to process (bot.privacy.scrubber.clean_text: no control characters, at
-  most HARBOR_MAX_MESSAGE_CHARS, default 2000);
+  most HARBOR_MAX_MESSAGE_CHARS, default 2000, keeping the beginning and the end);
+- makes typed text plain text: Rasa reads a message starting with "/" as an intent with slots
+  (`/restart`, `/switch_language{…}`), so leading slashes are removed — unless the channel
+  marked the message as the payload of a button the assistant offered in that conversation
+  (bot/channels/offers.py);
 - replaces personal data with placeholders ("[phone]", "[name]"…);
 - drops message metadata, which Harbor does not use;
-- replaces a conversation id that is itself personal data (a phone number or an e-mail address
-  used as a REST sender id), or is too long to store, by an HMAC of it.
-It also scrubs every log record of the process (patterns and cues), as a second net.
-The tracker store scrubs again before writing (bot/storage/tracker_store.py), for a Rasa started
-without this guard.
+- replaces a conversation id that is itself personal data (a phone number or an e-mail
+  address), not printable or too long to store, by an HMAC of it (a key of its own).
+The scrubbing (spaCy's recognizer) runs in a worker thread, off the server's event loop.
+It also scrubs every log record of the process, Python warnings included, as a second net.
+The tracker store scrubs again before writing or streaming (bot/storage/tracker_store.py).
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-import os
+import re
+from typing import Any
 
 from bot.privacy.scrubber import Scrubber, clean_text
+from bot.settings import max_message_chars
 
-DEFAULT_MAX_CHARS = 2000
 MAX_SENDER_CHARS = 128
+OFFERED = "harbor_offered_payload"
+LEADING_COMMAND = re.compile(r"^[\s/]+")
 
 
-def max_chars() -> int:
-    return int(os.environ.get("HARBOR_MAX_MESSAGE_CHARS", DEFAULT_MAX_CHARS))
+def mark_offered(message: Any) -> Any:
+    """Marks a UserMessage whose text is the payload of a button offered in its conversation."""
+    setattr(message, OFFERED, True)
+    return message
+
+
+def is_offered(message: Any) -> bool:
+    return getattr(message, OFFERED, False) is True
+
+
+def as_text(text: str) -> str:
+    """Typed text that Rasa cannot read as a command: no leading slashes."""
+    return LEADING_COMMAND.sub("", text)
 
 
 def safe_sender(sender_id: object, scrubber: Scrubber, key: bytes) -> str:
     sender = sender_id if isinstance(sender_id, str) else str(sender_id or "default")
     if len(sender) <= MAX_SENDER_CHARS and not scrubber.is_contact(sender) and sender.isprintable():
         return sender
-    return "p-" + hmac.new(key, sender.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+    digest = hmac.new(key, b"guard\n" + sender.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    return "p-" + digest[:32]
 
 
-def prepare(message, scrubber: Scrubber, key: bytes) -> None:  # noqa: ANN001 - a rasa UserMessage
-    text = message.text if isinstance(message.text, str) else ""
-    message.text = scrubber.scrub(clean_text(text, max_chars()))
+def prepare(message: Any, scrubber: Scrubber, key: bytes) -> None:
+    """Makes a rasa UserMessage safe, in place."""
+    text = clean_text(message.text if isinstance(message.text, str) else "", max_message_chars())
+    if not is_offered(message):
+        text = scrubber.scrub(as_text(text))
+    message.text = text
     message.metadata = None
     message.sender_id = safe_sender(message.sender_id, scrubber, key)
 
 
 def install() -> None:
-    """Wrap MessageProcessor.handle_message and the log record factory once."""
-    from rasa.core.processor import MessageProcessor
+    """Wraps Agent.handle_message (before the conversation's lock is taken) and the log record
+    factory, once."""
+    from rasa.core.agent import Agent
 
     from bot.storage.keys import secret_key
 
-    if getattr(MessageProcessor.handle_message, "harbor_guarded", False):
+    if getattr(Agent.handle_message, "harbor_guarded", False):
         return
     scrubber = Scrubber.default()
     key = secret_key("HARBOR_CHANNEL_KEY")
-    unguarded = MessageProcessor.handle_message
+    unguarded = Agent.handle_message
 
-    async def handle_message(self, message):  # noqa: ANN001
-        prepare(message, scrubber, key)
+    async def handle_message(self, message):  # noqa: ANN001 - Rasa's signature
+        await asyncio.get_running_loop().run_in_executor(None, prepare, message, scrubber, key)
         return await unguarded(self, message)
 
     handle_message.harbor_guarded = True
-    MessageProcessor.handle_message = handle_message
+    Agent.handle_message = handle_message
     # Log records can come from any thread: patterns and cues only, no recognizer (messages
     # reach Rasa's own log lines already scrubbed, by the wrapper above).
     install_log_scrubbing(Scrubber.from_file(use_ner=False))
 
 
+def installed() -> bool:
+    from rasa.core.agent import Agent
+
+    return getattr(Agent.handle_message, "harbor_guarded", False) is True
+
+
 def install_log_scrubbing(scrubber: Scrubber) -> None:
-    """Every log record's message (and exception text) is scrubbed before any handler sees it."""
+    """Every log record's message (and exception text) is scrubbed before any handler sees it.
+    Python warnings go through logging too, so they are scrubbed the same way."""
     make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "harbor_scrubbed", False):
+        return
 
     def scrubbed_record(*args, **kwargs):  # noqa: ANN002, ANN003
         record = make_record(*args, **kwargs)
@@ -80,4 +113,6 @@ def install_log_scrubbing(scrubber: Scrubber) -> None:
             record.exc_text = scrubber.scrub(logging.Formatter().formatException(record.exc_info))
         return record
 
+    scrubbed_record.harbor_scrubbed = True
     logging.setLogRecordFactory(scrubbed_record)
+    logging.captureWarnings(True)

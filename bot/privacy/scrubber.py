@@ -34,6 +34,19 @@ class Kind:
     name: str
     placeholder: str
     patterns: Tuple[Pattern[str], ...]
+    possible_in: Tuple[str, ...] = ()   # phone numbers: regions where any possible number counts
+    valid_in: Tuple[str, ...] = ()      # … and where only a valid number does
+
+
+def _phone_spans(text: str, kind: Kind) -> List[Tuple[int, int]]:
+    """Where libphonenumber finds a phone number of the kind's regions (or any +number)."""
+    from phonenumbers import Leniency, PhoneNumberMatcher
+
+    spans = []
+    for regions, leniency in ((kind.possible_in, Leniency.POSSIBLE), (kind.valid_in, Leniency.VALID)):
+        for region in regions:
+            spans.extend((m.start, m.end) for m in PhoneNumberMatcher(text, region, leniency=leniency))
+    return spans
 
 
 def _cue_pattern(cues: Iterable[str], flags: int) -> Optional[Pattern[str]]:
@@ -49,7 +62,8 @@ class Scrubber:
     def __init__(self, config: dict, find_person_names: Optional[Callable[[str], List[Tuple[int, int]]]] = None):
         self.kinds = [
             Kind(name, spec["placeholder"],
-                 tuple(re.compile(p, re.IGNORECASE) for p in spec.get("patterns") or ()))
+                 tuple(re.compile(p, re.IGNORECASE) for p in spec.get("patterns") or ()),
+                 tuple(spec.get("possible_in") or ()), tuple(spec.get("valid_in") or ()))
             for name, spec in (config.get("kinds") or {}).items()
         ]
         self._cues = _cue_pattern(config.get("name_cues") or (), re.IGNORECASE)
@@ -59,6 +73,10 @@ class Scrubber:
         self._not_names = {w.lower() for w in config.get("not_names") or ()}
         self._public_numbers = {_last_ten_digits(n) for n in config.get("public_numbers") or ()}
         self._find_person_names = find_person_names
+        self._relation_cues = _cue_pattern(config.get("relation_cues") or (), re.IGNORECASE)
+        self._surname_endings = tuple(config.get("surname_endings") or ())
+        self._not_given = set(str(config.get("not_given_names") or "").lower().split()) | self._stop
+        self._given_names = given_name_checker() if self._relation_cues is not None else None
         # Texts this scrubber produced: scrubbing them again would change nothing (a bounded
         # cache of clean texts only, so no personal data is kept here).
         self._clean: "OrderedDict[str, None]" = OrderedDict()
@@ -89,28 +107,42 @@ class Scrubber:
                 self._clean.popitem(last=False)
         return scrubbed
 
+    def _public(self, kind: Kind, found: str) -> bool:
+        return kind.name == "phone" and _last_ten_digits(found) in self._public_numbers
+
     def _scrub(self, text: str) -> str:
         for kind in self.kinds:
+            if kind.possible_in or kind.valid_in:
+                found = _phone_spans(text, kind)
+                public = [s for s in found if self._public(kind, text[s[0]:s[1]])]
+                spans = [s for s in found if s not in public and
+                         not any(s[0] < p[1] and p[0] < s[1] for p in public)]  # part of a public number
+                text = self._replace_spans(text, spans, kind.placeholder)
+
             def replace(match: "re.Match[str]", kind: Kind = kind) -> str:
-                if kind.name == "phone" and _last_ten_digits(match.group()) in self._public_numbers:
+                if self._public(kind, match.group()):
                     return match.group()
+                if "pii" in match.re.groupindex and match.group("pii"):
+                    start, end = match.span("pii")
+                    whole = match.group()
+                    offset = match.start()
+                    return whole[:start - offset] + kind.placeholder + whole[end - offset:]
                 return kind.placeholder
             for pattern in kind.patterns:
                 text = pattern.sub(replace, text)
-        text = self._replace_spans(text, self._cued_names(text))
+        spans = self._cued_names(text)
         # The recognizer only ever keeps capitalised names (see _is_name): without a capital
         # letter, there is nothing for it to find, and the cost of running it is saved.
         if self._find_person_names and any(ch.isupper() for ch in text):
-            text = self._replace_spans(text, [
-                span for span in map(lambda s: self._trim(text, s), self._find_person_names(text))
-                if span and self._is_name(text[span[0]:span[1]])])
-        return text
+            spans += [span for span in map(lambda s: self._trim(text, s), self._find_person_names(text))
+                      if span and self._is_name(text[span[0]:span[1]])]
+        return self._replace_spans(text, spans)
 
     def _is_name(self, span: str) -> bool:
         span = span.strip(" .,'’")
         # The recognizer also tags lower-case words in Spanish text ("al"): a name is capitalised.
         return bool(span) and span[:1].isupper() and span.lower() not in self._not_names and not PLACEHOLDER.search(span) \
-            and any(ch.isalpha() for ch in span)
+            and any(ch.isalpha() for ch in span) and not any(ch.isdigit() for ch in span)
 
     def _trim(self, text: str, span: Tuple[int, int]) -> Optional[Tuple[int, int]]:
         """A recognised span without the question or function words it may start with ("Qué ...")."""
@@ -120,8 +152,33 @@ class Scrubber:
                 return (start + word.start(), end)
         return None
 
+    def _related_names(self, text: str) -> List[Tuple[int, int]]:
+        """Lower-case names after a word for a person: "mi jefe juan perez" -> "mi jefe [name]"."""
+        spans: List[Tuple[int, int]] = []
+        if self._relation_cues is None or self._given_names is None:
+            return spans
+        for cue in self._relation_cues.finditer(text):
+            words = list(re.finditer(NAME_WORD, text[cue.end():]))[:4]
+            if not words or words[0].start() != 0:
+                continue
+            first = words[0].group().rstrip(".").lower()
+            if first in self._not_given or PLACEHOLDER.fullmatch(first) or not self._given_names(first):
+                continue
+            end = cue.end() + words[0].start() + len(words[0].group().rstrip("."))
+            for word in words[1:]:
+                gap = text[end:cue.end() + word.start()]
+                token = word.group().rstrip(".").lower()
+                if not re.fullmatch(r"[ \t]+", gap) or token in self._not_given or PLACEHOLDER.fullmatch(token):
+                    break
+                capitalised = word.group()[:1].isupper() and words[0].group()[:1].isupper()
+                if not (capitalised or self._given_names(token) or token.endswith(self._surname_endings)):
+                    break
+                end = cue.end() + word.start() + len(word.group().rstrip("."))
+            spans.append((cue.end(), end))
+        return spans
+
     def _cued_names(self, text: str) -> List[Tuple[int, int]]:
-        spans = []
+        spans = self._related_names(text)
         for pattern, capitalised in ((self._cues, False), (self._capitalised_cues, True)):
             if pattern is None:
                 continue
@@ -149,7 +206,7 @@ class Scrubber:
         return (start, end) if words else None
 
     @staticmethod
-    def _replace_spans(text: str, spans: Sequence[Tuple[int, int]]) -> str:
+    def _replace_spans(text: str, spans: Sequence[Tuple[int, int]], placeholder: str = NAME_PLACEHOLDER) -> str:
         merged: List[Tuple[int, int]] = []
         for start, end in sorted(spans):
             if merged and start <= merged[-1][1]:
@@ -157,7 +214,7 @@ class Scrubber:
             else:
                 merged.append((start, end))
         for start, end in reversed(merged):
-            text = text[:start] + NAME_PLACEHOLDER + text[end:]
+            text = text[:start] + placeholder + text[end:]
         return text
 
     def is_contact(self, value: str) -> bool:
@@ -166,7 +223,8 @@ class Scrubber:
         for kind in self.kinds:
             if kind.name == "email" and any(p.search(value) for p in kind.patterns):
                 return True
-            if kind.name == "phone" and any(p.fullmatch(value) for p in kind.patterns):
+            if kind.name == "phone" and (any(p.fullmatch(value) for p in kind.patterns) or any(
+                    (start, end) == (0, len(value)) for start, end in _phone_spans(value, kind))):
                 return True
         return False
 
@@ -195,6 +253,27 @@ def clean_text(text: str, max_chars: int) -> str:
         half = max_chars // 2
         text = text[:half].rstrip() + " … " + text[-half:].lstrip()
     return text
+
+
+def given_name_checker() -> Callable[[str], bool]:
+    """Whether a lower-case word is a given name, by the name list of `gender-guesser`
+    (about 48,000 names of many countries)."""
+    from gender_guesser.detector import Detector
+
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.es.stop_words import STOP_WORDS as SPANISH
+
+    detector = Detector(case_sensitive=False)
+    lock = threading.Lock()
+    everyday = ENGLISH | SPANISH  # "on", "can", "esta", "tiene" are in the name list too
+
+    def is_given_name(word: str) -> bool:
+        if word in everyday:
+            return False
+        with lock:
+            return detector.get_gender(word) in ("male", "female", "mostly_male", "mostly_female")
+
+    return is_given_name
 
 
 def spacy_person_finder() -> Callable[[str], List[Tuple[int, int]]]:

@@ -3,7 +3,7 @@
     python -m bot.storage.forget --expired   conversations inactive for HARBOR_RETENTION_HOURS
                                              (servers do this every HARBOR_PURGE_MINUTES anyway)
     python -m bot.storage.forget --all       every conversation (`make forget`), and the channels'
-                                             short-lived state in Redis; SMS opt-outs are kept,
+                                             short-lived state (Redis or state.db); SMS opt-outs are kept,
                                              since the people who sent STOP asked us to keep them
 
 It works on the store the environment names (HARBOR_DATABASE_URL, else the SQLite file under
@@ -28,6 +28,19 @@ def forget_channel_state(url: str) -> int:
     return client.delete(*keys) if keys else 0
 
 
+def forget_local_channel_state(folder: str) -> int:
+    """The same for the SQLite state file of a single server (opt-outs kept)."""
+    import sqlite3
+
+    from bot.storage.shared_state import STATE_FILE
+
+    path = os.path.join(folder, STATE_FILE)
+    if not os.path.exists(path):
+        return 0
+    with sqlite3.connect(path) as db:
+        return db.execute("DELETE FROM state WHERE key NOT LIKE '%:opted-out:%'").rowcount
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Delete stored conversations.")
     which = parser.add_mutually_exclusive_group(required=True)
@@ -43,7 +56,9 @@ def main() -> None:
     if args.all:
         store.delete_all()
         redis_url = settings.redis_url()
-        extra = f"; {forget_channel_state(redis_url)} channel state keys" if redis_url else ""
+        deleted = forget_channel_state(redis_url) if redis_url else \
+            forget_local_channel_state(str(settings.data_dir()))
+        extra = f"; {deleted} channel state entries"
     else:
         store.delete_expired()
         extra = ""

@@ -10,6 +10,8 @@ MULTI / EXEC) that is retried if another server changed the lock in between.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from typing import Any, Callable, Optional, Text, Tuple, TypeVar
@@ -20,6 +22,7 @@ from rasa.core.lock_store import (LOCK_LIFETIME, InMemoryLockStore, LockError, L
                                   RedisLockStore)
 
 from bot.storage import settings
+from bot.storage.keys import secret_key
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +47,34 @@ def redis_arguments(url: str) -> dict:
 
 
 class AtomicRedisLockStore(RedisLockStore):
-    """RedisLockStore whose lock changes are transactions, safe with several servers."""
+    """RedisLockStore whose lock changes are transactions, safe with several servers.
+
+    The Redis key is an HMAC of the conversation id, never the id itself."""
+
+    _lock_key_secret: Optional[bytes] = None
+
+    def lock_key(self, conversation_id: Text) -> str:
+        if self._lock_key_secret is None:
+            self._lock_key_secret = secret_key("HARBOR_CHANNEL_KEY")
+        return hmac.new(self._lock_key_secret, f"lock\n{conversation_id}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
+
+    def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
+        raw = self.red.get(self.key_prefix + self.lock_key(conversation_id))
+        return TicketLock.from_dict(json.loads(raw)) if raw else None
+
+    def delete_lock(self, conversation_id: Text) -> None:
+        self.red.delete(self.key_prefix + self.lock_key(conversation_id))
+
+    def save_lock(self, lock: TicketLock) -> None:
+        self.red.set(self.key_prefix + self.lock_key(lock.conversation_id), lock.dumps())
 
     def _change(self, conversation_id: Text,
                 change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T]]) -> T:
         """Applies `change` to the stored lock atomically; a returned lock of None deletes it."""
         import redis
 
-        key = self.key_prefix + conversation_id
+        key = self.key_prefix + self.lock_key(conversation_id)
         with self.red.pipeline() as pipe:
             while True:
                 try:
@@ -106,10 +129,17 @@ class AtomicRedisLockStore(RedisLockStore):
 
 
 def from_environment(endpoint_config: Any = None) -> LockStore:
+    from bot import runtime
+
+    runtime.install()  # however Rasa was started
     url = settings.redis_url()
-    if not url:
-        return InMemoryLockStore()
-    return AtomicRedisLockStore(key_prefix=KEY_PREFIX, **redis_arguments(url))
+    store = AtomicRedisLockStore(key_prefix=KEY_PREFIX, **redis_arguments(url)) if url else InMemoryLockStore()
+    store.harbor = True
+    return store
+
+
+def is_harbor_lock_store(store: Any) -> bool:
+    return getattr(store, "harbor", False) is True
 
 
 class HarborLockStore(LockStore):

@@ -5,19 +5,26 @@
 - Scrubbed: every event is cleaned of personal data before it is written (bot/privacy), even
   when Rasa is started without Harbor's guard (plain `rasa run`); message metadata is not kept.
 - Forgotten: a conversation with no message for HARBOR_RETENTION_HOURS is deleted; each server
-  checks every HARBOR_PURGE_MINUTES. `python -m bot.storage.forget --all` deletes them all.
+  checks every HARBOR_PURGE_MINUTES. `python -m bot.storage.forget --all` deletes them all;
+  Quick exit on the widget deletes its conversation at once (`delete`).
+- Off the event loop: reading, writing and purging run in one worker thread, so a slow disk or
+  database never holds up other conversations' messages.
+- An event broker, if one is configured, gets the events scrubbed too.
+- Loading this store installs Harbor's runtime guards (bot/runtime.py), however Rasa was started.
 
 endpoints.yml names this class; Rasa passes its own arguments, which are ignored here because the
 environment decides.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import threading
 import time
-from typing import Any, Dict, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -63,6 +70,9 @@ def _sqlite_settings(connection: Any, _: Any) -> None:
 
 class HarborTrackerStore(SQLTrackerStore):
     def __init__(self, domain=None, event_broker=None, **_: Any) -> None:  # noqa: ANN001
+        from bot import runtime
+
+        runtime.install()
         url = make_url(settings.database_url())
         if url.drivername.startswith("sqlite"):
             path = url.database or ""
@@ -86,11 +96,41 @@ class HarborTrackerStore(SQLTrackerStore):
         self.purge_every = settings.purge_interval_seconds()
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="harbor-store")
         self.delete_expired()
+
+    # one worker thread does the store's I/O, in order (SQLite keeps one connection) -------------
+
+    async def _in_worker(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._in_worker(self._retrieve_now, sender_id, False)
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        return await self._in_worker(self._retrieve_now, conversation_id, True)
+
+    def _retrieve_now(self, sender_id: Text, all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=all_sessions).all()
+            events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    async def keys(self) -> List[Text]:
+        return await self._in_worker(self._keys_now)
+
+    def _keys_now(self) -> List[Text]:
+        with self.session_scope() as session:
+            return [sender for (sender,) in session.query(self.SQLEvent.sender_id).distinct().all()]
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's SQLTrackerStore.save, with each new event scrubbed before it is written."""
         await self.stream_events(tracker)
+        await self._in_worker(self._save_now, tracker)
+
+    def _save_now(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = scrub_event(event.as_dict(), self.scrubber)
@@ -105,6 +145,22 @@ class HarborTrackerStore(SQLTrackerStore):
             session.commit()
         if time.monotonic() >= self._next_purge:
             self.delete_expired()
+
+    async def _stream_new_events(self, event_broker: Any, new_events: List[Any], sender_id: Text) -> None:
+        """As Rasa's, but the broker gets each event scrubbed, as the database does."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **scrub_event(event.as_dict(), self.scrubber)})
+
+    async def delete(self, sender_id: Text) -> int:
+        """Deletes one conversation now (Quick exit)."""
+        return await self._in_worker(self._delete_now, sender_id)
+
+    def _delete_now(self, sender_id: Text) -> int:
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id) \
+                .delete(synchronize_session=False)
+            session.commit()
+        return deleted
 
     # forgetting ----------------------------------------------------------------------------------
 

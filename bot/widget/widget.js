@@ -130,7 +130,7 @@
   function tellBotLanguage() {
     botLang = lang;
     store(BOT_LANG_KEY, botLang);
-    send("/switch_language" + JSON.stringify({ language: lang }), null);
+    send({ language: lang }, null);   // the page's own control: sent as a choice, never as typed text
   }
 
   // --- rendering: text nodes only -------------------------------------------------------------
@@ -381,10 +381,14 @@
   });
 
   function emitMessage(text) {
-    socket.emit("user_uttered", { message: text, session_id: sessionId, customData: {} });
+    var data = typeof text === "string" ? { message: text } : { language: text.language };
+    data.session_id = sessionId;
+    data.customData = {};
+    socket.emit("user_uttered", data);
   }
 
-  // Sends `text` to the assistant; shows `display` as the user's bubble (none when null).
+  // Sends `text` (typed text, a button's key, or {language}) to the assistant; shows `display`
+  // as the user's bubble (none when null).
   function send(text, display) {
     if (ended || !text) { return; }
     if (display !== null) { addBubble("user", display); }

@@ -16,6 +16,7 @@ import pytest
 
 from bot.channels.telegram import HarborTelegramInput, TelegramApi, TelegramSettings
 from bot.channels.twilio import HarborTwilioInput, TwilioSettings, _Params
+from bot.privacy.guard import is_offered
 from bot.storage.shared_state import MemoryState
 from tests.conftest import run_coroutine
 from tests.channels.fakes import FakeTelegram, FakeTwilio
@@ -23,7 +24,8 @@ from tests.channels.fakes import FakeTelegram, FakeTwilio
 
 
 ROOT = Path(__file__).resolve().parents[2]
-SID, TOKEN = "AC" + "0" * 32, "unit-token"
+SID, TOKEN = "AC" + "0" * 32, "unit-token-" + "0" * 22   # Twilio auth tokens are 32 characters
+PUBLIC = "https://harbor.example.org"
 ME, HARBOR = "+15550101010", "+15550000001"
 MENU = [{"title": "T visa", "payload": "/ask_t_visa"},
         {"title": "U visa", "payload": '/ask_u_visa{"aspect":"fee"}'},
@@ -34,10 +36,11 @@ class Assistant:
     """Answers every message with `reply` (text and buttons) and records what it was given."""
 
     def __init__(self, reply: Dict[str, Any], fail: bool = False):
-        self.reply, self.fail, self.heard = reply, fail, []
+        self.reply, self.fail, self.heard, self.offered = reply, fail, [], []
 
     async def __call__(self, message) -> None:
         self.heard.append((message.text, message.sender_id))
+        self.offered.append(is_offered(message))
         if self.fail:
             raise RuntimeError("boom")
         await message.output_channel.send_response(message.sender_id, json.loads(json.dumps(self.reply)))
@@ -51,7 +54,7 @@ def twilio_api():
 
 
 def sms_channel(fake, **settings) -> HarborTwilioInput:
-    values = dict(account_sid=SID, auth_token=TOKEN, sms_from=HARBOR, api_url=fake.url)
+    values = dict(account_sid=SID, auth_token=TOKEN, sms_from=HARBOR, api_url=fake.url, public_url=PUBLIC)
     values.update(settings)
     return HarborTwilioInput(TwilioSettings(**values), state=MemoryState())  # a fresh state per test
 
@@ -98,10 +101,12 @@ def test_the_conversation_id_is_not_the_phone_number(twilio_api):
     assert "5550101010" not in sms_id + whatsapp_id and sms_id != whatsapp_id
 
 
-def test_typed_slash_text_reaches_the_assistant_as_text(twilio_api):
-    channel, assistant = sms_channel(twilio_api), Assistant({"text": "Hi."})
+def test_typed_slash_text_is_never_marked_as_a_payload_but_an_offered_option_is(twilio_api):
+    channel, assistant = sms_channel(twilio_api), Assistant({"text": "Hi.", "buttons": MENU})
     sms(channel, assistant, '/emergency{"language":"es"}')
-    assert assistant.heard[0][0] == 'emergency{"language":"es"}'
+    sms(channel, assistant, "2", MessageSid="SM-two")
+    assert assistant.offered == [False, True]          # the guard turns the first into plain text
+    assert assistant.heard[1][0] == '/ask_u_visa{"aspect":"fee"}'
 
 
 def test_stop_silences_everything_until_start_and_help_is_always_answered(twilio_api):
@@ -170,6 +175,9 @@ def test_settings_come_from_the_environment_and_bad_values_stop_the_server(monke
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("TWILIO_WHATSAPP_NUMBER", "+15550009999")
+    monkeypatch.delenv("HARBOR_PUBLIC_URL", raising=False)
+    assert not TwilioSettings.load({}).configured      # without the public URL: every request refused
+    monkeypatch.setenv("HARBOR_PUBLIC_URL", PUBLIC)
     settings = TwilioSettings.load({"auth_token": "ignored", "twilio_number": HARBOR})
     assert settings.configured and settings.auth_token == TOKEN and settings.sms_from == HARBOR
     assert settings.whatsapp_from == "whatsapp:+15550009999" and settings.max_chars == 1600
@@ -249,7 +257,8 @@ def test_start_greets_in_the_language_of_the_app_and_help_is_local(telegram_api)
     telegram(channel, assistant, text_update("/help", language="es"), telegram_api)
     telegram(channel, assistant, text_update("/ask_t_visa"), telegram_api)
     assert [t for t, _ in assistant.heard] == ['/greet{"language":"es"}', '/greet{"language":"en"}',
-                                               "ask_t_visa"]
+                                               "/ask_t_visa"]
+    assert assistant.offered == [True, True, False]   # typed "/ask_t_visa" is text (the guard strips "/")
     assert any("1-888-373-7888" in m["text"] and "Llame al 911" in m["text"]
                for m in telegram_api.calls("sendMessage"))
 
@@ -303,7 +312,7 @@ def test_secret_token_format_is_checked(monkeypatch):
 
 
 def test_set_webhook_registers_the_public_url_with_the_secret(telegram_api):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": BOT, "TELEGRAM_SECRET_TOKEN": "sekret_123",
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": BOT, "TELEGRAM_SECRET_TOKEN": "sekret_" + "0" * 32,
            "TELEGRAM_API_URL": telegram_api.url, "HARBOR_PUBLIC_URL": "https://harbor.example.org",
            "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "bot.channels.telegram", "set-webhook"], cwd=ROOT,
@@ -311,7 +320,7 @@ def test_set_webhook_registers_the_public_url_with_the_secret(telegram_api):
     assert done.returncode == 0, done.stderr[-2000:]
     (call,) = telegram_api.calls("setWebhook")
     assert call == {"url": "https://harbor.example.org/webhooks/telegram/webhook",
-                    "secret_token": "sekret_123", "allowed_updates": ["message", "callback_query"]}
+                    "secret_token": "sekret_" + "0" * 32, "allowed_updates": ["message", "callback_query"]}
     env["HARBOR_PUBLIC_URL"] = "http://harbor.example.org"   # Telegram calls https only
     refused = subprocess.run([sys.executable, "-m", "bot.channels.telegram", "set-webhook"], cwd=ROOT,
                              env=env, capture_output=True, text=True, timeout=120)

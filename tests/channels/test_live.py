@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("HARBOR_MODEL", ROOT / "models" / "harbor.tar.gz"))
 RASA_PORT, ACTION_PORT = 15405, 15455
 
-SID, TOKEN = "AC" + "7" * 32, "twilio-test-auth-token"
+SID, TOKEN = "AC" + "7" * 32, "twilio-test-auth-token-0123456789"
 HARBOR_NUMBER, HARBOR_WHATSAPP = "+15550001000", "whatsapp:+15550002000"
 PUBLIC_URL = "https://harbor.example.org"
 TWILIO_PATH = "/webhooks/twilio/webhook"
-BOT_TOKEN, SECRET = "700000:telegram-test-token", "telegram-test-secret_0123456789"
+BOT_TOKEN, SECRET = "700000:telegram-test-token", "telegram-test-secret_0123456789abcdef0123"
 TELEGRAM_PATH = "/webhooks/telegram/webhook"
 SMS_LIMIT, TELEGRAM_LIMIT = 320, 300
 MARK = re.compile(r"^\((\d+)/(\d+)\) ")

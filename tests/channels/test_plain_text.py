@@ -113,14 +113,6 @@ def test_yes_opts_back_in_only_someone_who_opted_out():
     assert pt.keyword("YES", opted_out=True) == ("start", "en")
 
 
-@pytest.mark.parametrize("typed, seen", [("/ask_t_visa", "ask_t_visa"),
-                                         ('//emergency{"x":1}', 'emergency{"x":1}'),
-                                         ("  how long? ", "how long?"), ("/", "")])
-def test_typed_text_never_reaches_rasa_as_an_intent(typed, seen):
-    assert pt.as_user_text(typed) == seen
-    assert len(pt.as_user_text("a" * 5000)) == 2000
-
-
 # --- the texts file -----------------------------------------------------------------------------
 
 def test_every_text_has_english_and_spanish_and_the_safety_numbers():

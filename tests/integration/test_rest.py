@@ -61,11 +61,11 @@ def test_no_reply_is_ever_empty(stack):
 
 def test_a_danger_message_in_the_middle_of_a_self_check_gets_911_and_ends_it(stack):
     chat = Conversation(stack.url)
-    assert "1" in joined(chat.say("/start_trafficking_check"))
-    chat.say("/affirm")
+    assert "1 of 5" in joined(chat.say("help me check if this is trafficking"))
+    assert "2 of 5" in joined(chat.say("yes"))
     replies = chat.say("he is coming with a knife")
     assert "911" in replies[0]["text"]
-    follow = joined(chat.say("/affirm"))  # the check is over: "yes" is no longer an answer to it
+    follow = joined(chat.say("yes"))  # the check is over: "yes" is no longer an answer to it
     assert "3 of 5" not in follow
 
 
@@ -73,7 +73,9 @@ def test_answers_follow_the_language_of_the_user(stack):
     chat = Conversation(stack.url)
     english = joined(chat.say("how long does a t visa last"))
     assert "years" in english
-    spanish = joined(chat.say("y cuanto cuesta la visa t?"))
+    replies = chat.say("y cuanto cuesta la visa t?")
+    spanish = joined(replies)
     assert "Fuente" in spanish or "Esto es" in spanish
-    again = joined(chat.say("/ask_t_visa"))
+    key = next(b["payload"] for r in replies for b in r.get("buttons") or [])
+    again = joined(chat.say(key))        # a button offered in Spanish, pressed: its key, not its words
     assert "Fuente" in again  # remembered for the conversation

@@ -70,10 +70,19 @@ def kill(server) -> None:
     server.process.wait()
 
 
+def stored_id(sender: str, data: Optional[Path] = None, key: Optional[str] = None) -> str:
+    """The id a REST sender's conversation is kept under (bot/channels/rest.py): an HMAC with the
+    channel key from `key` (HARBOR_CHANNEL_KEY) or the key file under the data folder `data`."""
+    from bot.channels.rest import conversation_of
+
+    secret = key.encode() if key else (data / "keys" / "harbor_channel_key").read_bytes().strip()
+    return conversation_of(sender, secret)
+
+
 def sqlite_user_texts(path: Path, sender: str) -> List[str]:
     with sqlite3.connect(path) as db:
         rows = db.execute("select data from events where sender_id = ? and type_name = 'user' "
-                          "order by id", (sender,)).fetchall()
+                          "order by id", (stored_id(sender, path.parent),)).fetchall()
     return [json.loads(data)["text"] for (data,) in rows]
 
 

@@ -26,9 +26,9 @@ def assistant(tmp_path_factory):
 def self_check_script(number: int):
     """A 10-turn conversation whose replies depend on its own earlier turns: a self-check with
     this conversation's own answers, so a crossed or lost turn shows in the count at the end."""
-    answers = [("/affirm" if number >> bit & 1 else "/deny") for bit in range(5)]
-    signs = sum(a == "/affirm" for a in answers[:4]) + (answers[4] == "/deny")
-    turns = [("hello", None), ("/start_trafficking_check", "1 of 5")]
+    answers = [("yes" if number >> bit & 1 else "no") for bit in range(5)]
+    signs = sum(a == "yes" for a in answers[:4]) + (answers[4] == "no")
+    turns = [("hello", None), ("help me check if this is trafficking", "1 of 5")]
     turns += [(a, f"{i + 2} of 5") for i, a in enumerate(answers[:4])]
     turns += [(answers[4], f"{signs} of 5 signs" if signs else None)]
     turns += [("what is a t visa", "T visa"), ("how do i call the hotline", "1-888-373-7888"),

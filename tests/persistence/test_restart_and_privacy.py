@@ -10,7 +10,7 @@ import pytest
 from bot.launcher import ROOT, Stack
 from tests.persistence.conftest import (PERSONAL_MESSAGES, PHONE_AS_SENDER, SECRETS, files_text,
                                         joined, new_sender, require_model, restart, say,
-                                        sqlite_user_texts)
+                                        sqlite_user_texts, stored_id)
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,13 @@ def embedded(tmp_path_factory):
 def test_a_self_check_half_done_survives_a_restart_of_the_rasa_server(embedded):
     stack, data, env = embedded
     sender = new_sender()
-    assert "1 of 5" in joined(say(stack.url, sender, "/start_trafficking_check"))
-    assert "2 of 5" in joined(say(stack.url, sender, "/affirm"))
+    assert "1 of 5" in joined(say(stack.url, sender, "help me check if this is trafficking"))
+    assert "2 of 5" in joined(say(stack.url, sender, "yes"))
     restart(stack.rasa, env)
-    assert "3 of 5" in joined(say(stack.url, sender, "/deny"))       # the form went on
-    say(stack.url, sender, "/affirm")
-    say(stack.url, sender, "/affirm")
-    result = joined(say(stack.url, sender, "/deny"))                 # cannot leave: a sign
+    assert "3 of 5" in joined(say(stack.url, sender, "no"))       # the form went on
+    say(stack.url, sender, "yes")
+    say(stack.url, sender, "yes")
+    result = joined(say(stack.url, sender, "no"))                 # cannot leave: a sign
     assert "4 of 5 signs" in result, result                          # yes, no, yes, yes, cannot leave
     assert (data / "conversations.db").is_file()
     assert oct((data / "conversations.db").stat().st_mode & 0o777) == "0o600"
@@ -62,7 +62,7 @@ def test_personal_data_is_in_neither_the_database_nor_the_logs(embedded):
             assert secret not in logs, f"{secret!r} is in the logs"
         with sqlite3.connect(data / "conversations.db") as db:
             senders = {s for (s,) in db.execute("select distinct sender_id from events")}
-        assert sender in senders and PHONE_AS_SENDER not in senders
+        assert stored_id(sender, data) in senders and PHONE_AS_SENDER not in senders
     finally:
         stack.start()
 
@@ -82,7 +82,7 @@ def test_expiry_deletes_conversations_inactive_for_the_retention_window_and_forg
     forget(data, "--expired")                                        # default window: 24 hours
     assert sqlite_user_texts(database, old) and sqlite_user_texts(database, recent)
     with sqlite3.connect(database) as db:                            # a day and a minute pass for one
-        db.execute("update events set timestamp = timestamp - 86460 where sender_id = ?", (old,))
+        db.execute("update events set timestamp = timestamp - 86460 where sender_id = ?", (stored_id(old, data),))
     forget(data, "--expired")
     assert not sqlite_user_texts(database, old)
     assert sqlite_user_texts(database, recent)
@@ -91,4 +91,4 @@ def test_expiry_deletes_conversations_inactive_for_the_retention_window_and_forg
     with sqlite3.connect(database) as db:
         assert db.execute("select count(*) from events").fetchone() == (0,)
     # and the assistant goes on answering, with a fresh conversation
-    assert "1 of 5" in joined(say(stack.url, recent, "/start_trafficking_check"))
+    assert "1 of 5" in joined(say(stack.url, recent, "help me check if this is trafficking"))

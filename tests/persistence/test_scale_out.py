@@ -9,18 +9,19 @@ import pytest
 import sqlalchemy as sa
 
 from bot.launcher import Stack, server_env
-from tests.persistence.conftest import (PERSONAL_MESSAGES, SECRETS, joined, new_sender,
+from tests.persistence.conftest import (PERSONAL_MESSAGES, SECRETS, joined, new_sender, stored_id,
                                         require_model, say)
 
-API_TOKEN = "test-token-not-a-secret"
+API_TOKEN = "test-token-not-a-secret-0123456789abcdef"
+KEY = "shared-test-key-for-two-servers-0123456789"
 
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory, postgres_url, redis_url):
     data = tmp_path_factory.mktemp("scale-out")
     env = {"HARBOR_DATA_DIR": str(data), "HARBOR_DATABASE_URL": postgres_url,
-           "HARBOR_REDIS_URL": redis_url, "HARBOR_CHANNEL_KEY": "shared-test-key",
-           "HARBOR_SESSION_KEY": "shared-test-session-key"}
+           "HARBOR_REDIS_URL": redis_url, "HARBOR_CHANNEL_KEY": KEY,
+           "HARBOR_SESSION_KEY": "shared-test-session-key-0123456789abcdef"}
     first = Stack(require_model(), rasa_port=15605, action_port=15655, log_dir=data / "logs",
                   env={**env, "HARBOR_API_TOKEN": API_TOKEN})
     second = Stack(require_model(), rasa_port=15615, action_port=15655, log_dir=data / "logs", env=env)
@@ -38,20 +39,20 @@ def test_a_conversation_alternating_between_two_servers_stays_coherent(two_serve
     servers = [first.url, second.url]
     sender = new_sender()
     turns = [
-        ("/start_trafficking_check", "1 of 5"),
-        ("/affirm", "2 of 5"),
-        ("/affirm", "3 of 5"),
+        ("help me check if this is trafficking", "1 of 5"),
+        ("yes", "2 of 5"),
+        ("yes", "3 of 5"),
         ("what is continued presence?", "3 of 5"),   # a question mid-check: answered, then resumed
-        ("/deny", "4 of 5"),
-        ("/deny", "5 of 5"),
-        ("/deny", "3 of 5 signs"),                     # yes, yes, no, no, cannot leave
+        ("no", "4 of 5"),
+        ("no", "5 of 5"),
+        ("no", "3 of 5 signs"),                     # yes, yes, no, no, cannot leave
     ]
     for number, (text, expected) in enumerate(turns):
         reply = joined(say(servers[number % 2], sender, text))
         assert expected in reply, (number, text, reply)
     # the language, remembered in the conversation, follows it from one server to the other
     assert "visa T" in joined(say(servers[1], sender, "hola, ¿qué es la visa T?"))
-    spanish = joined(say(servers[0], sender, "/start_protections_check"))
+    spanish = joined(say(servers[0], sender, "ayudame a ver mis opciones migratorias"))
     assert "¿" in spanish or "usted" in spanish.lower(), spanish
 
 
@@ -63,7 +64,7 @@ def test_postgresql_holds_the_conversation_without_personal_data(two_servers):
     engine = sa.create_engine(postgres_url)
     with engine.connect() as connection:
         rows = connection.execute(sa.text("select data from events where sender_id = :s order by id"),
-                                  {"s": sender}).fetchall()
+                                  {"s": stored_id(sender, key=KEY)}).fetchall()
     engine.dispose()
     texts = [json.loads(data).get("text") for (data,) in rows if json.loads(data).get("event") == "user"]
     assert len(texts) == len(PERSONAL_MESSAGES) and "[name]" in texts[0]
@@ -101,7 +102,7 @@ def test_simultaneous_messages_of_one_conversation_on_both_servers_are_taken_one
     engine = sa.create_engine(postgres_url)
     with engine.connect() as connection:
         events = [json.loads(data) for (data,) in connection.execute(
-            sa.text("select data from events where sender_id = :s order by id"), {"s": sender})]
+            sa.text("select data from events where sender_id = :s order by id"), {"s": stored_id(sender, key=KEY)})]
     engine.dispose()
     users = [i for i, event in enumerate(events) if event["event"] == "user"]
     assert len(users) == len(questions)

@@ -98,3 +98,34 @@ def test_a_sender_id_that_is_a_phone_number_or_too_long_becomes_a_pseudonym(scru
     assert pseudonym == safe_sender("+17135550199", scrubber, key)       # the same conversation
     assert safe_sender("rosa@example.org", scrubber, key).startswith("p-")
     assert len(safe_sender("x" * 500, scrubber, key)) < 64
+
+
+class _Message:
+    def __init__(self, text, sender="someone"):
+        self.text, self.sender_id, self.metadata = text, sender, {"x": 1}
+
+
+@pytest.mark.parametrize("typed", ["/restart", "//restart", " /restart", "\u200b/restart", "\x01/restart",
+                                   "\u202e/switch_language{\"language\":\"xx\"}", "\ufeff /affirm"])
+def test_typed_text_never_reaches_rasa_as_a_command(scrubber, typed):
+    from bot.privacy.guard import prepare
+
+    message = _Message(typed)
+    prepare(message, scrubber, b"k" * 32)
+    assert not message.text.startswith("/") and message.metadata is None
+
+
+def test_only_a_payload_the_channel_marks_as_offered_stays_a_command(scrubber):
+    from bot.privacy.guard import mark_offered, prepare
+
+    message = mark_offered(_Message('/ask_t_visa{"aspect":"fee"}'))
+    prepare(message, scrubber, b"k" * 32)
+    assert message.text == '/ask_t_visa{"aspect":"fee"}'
+
+
+def test_a_long_message_keeps_its_end_where_a_cry_for_help_may_be(scrubber):
+    from bot.privacy.guard import prepare
+
+    message = _Message("I work at the farm and " * 200 + "he has a gun")
+    prepare(message, scrubber, b"k" * 32)
+    assert len(message.text) <= 2003 and message.text.endswith("he has a gun")

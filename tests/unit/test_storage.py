@@ -167,5 +167,45 @@ def test_keys_are_made_once_kept_private_and_overridden_by_the_environment(tmp_p
     first = secret_key("HARBOR_CHANNEL_KEY")
     assert len(first) == 64 and secret_key("HARBOR_CHANNEL_KEY") == first    # survives a restart
     assert os.stat(tmp_path / "keys" / "harbor_channel_key").st_mode & 0o777 == 0o600
-    monkeypatch.setenv("HARBOR_CHANNEL_KEY", "from-the-environment")
-    assert secret_key("HARBOR_CHANNEL_KEY") == b"from-the-environment"
+    monkeypatch.setenv("HARBOR_CHANNEL_KEY", "from-the-environment-" + "x" * 16)
+    assert secret_key("HARBOR_CHANNEL_KEY") == b"from-the-environment-" + b"x" * 16
+    monkeypatch.setenv("HARBOR_CHANNEL_KEY", "short")                          # refused, not used
+    with pytest.raises(ValueError, match="at least 32"):
+        secret_key("HARBOR_CHANNEL_KEY")
+
+
+def test_an_event_broker_gets_the_events_scrubbed_too(tmp_path, monkeypatch):
+    """Rasa streams new events to a broker before it writes them: they must be scrubbed there too."""
+    import sqlite3
+
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    monkeypatch.setenv("HARBOR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HARBOR_DATABASE_URL", raising=False)
+    broker = SQLEventBroker(dialect="sqlite", db=str(tmp_path / "broker.db"))
+    store = HarborTrackerStore(event_broker=broker)
+    run_coroutine(store.save(tracker_with("b1", "my name is Rosa Delgado, call me at 713-555-0182")))
+    with sqlite3.connect(tmp_path / "broker.db") as db:
+        published = " ".join(data for (data,) in db.execute("select data from events"))
+    assert "my name is [name], call me at [phone]" in published
+    assert "Delgado" not in published and "555-0182" not in published and "7135550199" not in published
+    store.engine.dispose()
+
+
+def test_a_conversation_can_be_deleted_at_once(store):
+    run_coroutine(store.save(tracker_with("gone", "hello")))
+    run_coroutine(store.save(tracker_with("kept", "hello")))
+    assert run_coroutine(store.delete("gone")) > 0
+    assert stored_events(store, "gone") == [] and stored_events(store, "kept")
+
+
+def test_the_redis_lock_key_is_an_hmac_of_the_conversation_id(redis_url):
+    import redis
+
+    locks = AtomicRedisLockStore(key_prefix="harbortest", **redis_arguments(redis_url))
+    ticket = locks.issue_ticket("+17135550199")
+    keys = [k.decode() for k in redis.Redis.from_url(redis_url).scan_iter(match="harbortest*")]
+    assert keys and not any("7135550199" in k for k in keys)
+    assert locks.get_lock("+17135550199").tickets
+    locks.cleanup("+17135550199", ticket)
+    assert locks.get_lock("+17135550199") is None
