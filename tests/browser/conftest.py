@@ -31,7 +31,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 NODE_MODULES = ROOT / "bot" / "widget" / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 SOCKET_IO_CLIENT = NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js"
-SCREENSHOT = ROOT / "docs" / "widget-phone.png"
 
 RASA_PORT, ACTION_PORT = 15305, 15355
 PARTNER_PORT, STRANGER_PORT = 15399, 15398   # a site allowed to embed the widget, and one that is not
