@@ -22,6 +22,7 @@ from typing import Callable, Dict, List
 import pytest
 
 from bot.launcher import Stack
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("HARBOR_MODEL", ROOT / "models" / "harbor.tar.gz"))
@@ -235,12 +236,15 @@ class Widget:
         self.page.wait_for_function(
             "n => document.querySelectorAll('.msg-bot:not(.intro)').length > n", arg=before,
             timeout=timeout)
-        count, stable_since = -1, time.monotonic()
-        while time.monotonic() - stable_since < settle:
+        seen = {"count": -1, "since": time.monotonic()}
+
+        def settled() -> bool:
             now = self.bot_messages.count()
-            if now != count:
-                count, stable_since = now, time.monotonic()
-            time.sleep(0.1)
+            if now != seen["count"]:
+                seen.update(count=now, since=time.monotonic())
+            return time.monotonic() - seen["since"] >= settle
+
+        wait_until(settled, timeout=timeout / 1000, interval=0.1, what="the replies to settle")
         return self.bot_texts()[before:]
 
     def say(self, text: str) -> List[str]:
