@@ -9,14 +9,17 @@
 """
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
-from typing import Dict, Set
+from typing import Dict, Optional, Set
 
 import pytest
 
@@ -82,14 +85,15 @@ def port_free(port: int) -> bool:
 class Launcher:
     """`python -m bot.launcher` on ports of its own, its output in files."""
 
-    def __init__(self, tmp: Path, rasa_port: int = RASA_PORT, action_port: int = ACTION_PORT):
+    def __init__(self, tmp: Path, rasa_port: int = RASA_PORT, action_port: int = ACTION_PORT,
+                 model: Optional[Path] = None):
         self.url, self.ports = f"http://{HOST}:{rasa_port}", (rasa_port, action_port)
         self.stdout, self.stderr = tmp / "launcher.out", tmp / "launcher.err"
         env = {**os.environ, "HARBOR_DATA_DIR": str(tmp / "data"), "PYTHONPATH": str(ROOT)}
         assert all(port_free(p) for p in self.ports), f"ports {self.ports} are taken"
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.launcher", "--model", str(require_model()),
+                [sys.executable, "-m", "bot.launcher", "--model", str(model or require_model()),
                  "--port", str(rasa_port), "--action-port", str(action_port)],
                 cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
 
@@ -173,6 +177,34 @@ def test_stopping_the_launcher_leaves_no_process_and_frees_both_ports(tmp_path, 
                    what="every process of the launcher to end")
         wait_until(lambda: all(port_free(p) for p in launcher.ports), timeout=30, interval=0.1,
                    what="both ports to be free")
+    finally:
+        launcher.kill_everything()
+
+
+def broken_safety_net(model: Path, into: Path) -> Path:
+    """A copy of the trained model whose danger safety net has no patterns."""
+    broken = into / "broken-safety-net.tar.gz"
+    with tarfile.open(model) as source, tarfile.open(broken, "w:gz") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member) if member.isfile() else None
+            if "DangerDetector" in member.name and member.name.endswith("state.json"):
+                body = json.dumps({"danger": [], "self_harm": []}).encode()
+                member.size, data = len(body), io.BytesIO(body)
+            target.addfile(member, data)
+    return broken
+
+
+def test_a_model_whose_safety_net_is_broken_does_not_serve(tmp_path):
+    """Rasa serves with no model when loading fails; the safety net stops it instead, loudly."""
+    model = broken_safety_net(require_model(), tmp_path)
+    launcher = Launcher(tmp_path, rasa_port=RASA_PORT + 2, action_port=ACTION_PORT + 2, model=model)
+    try:
+        code = launcher.process.wait(300)
+        assert code == 1
+        assert "could not start" in launcher.log() and "Rasa server exited" in launcher.log()
+        rasa_log = (tmp_path / "data" / "logs" / f"rasa-{RASA_PORT + 2}.log").read_text(errors="replace")
+        assert "danger safety net" in rasa_log and "will not start" in rasa_log
+        wait_until(lambda: all(port_free(p) for p in launcher.ports), timeout=30, what="free ports")
     finally:
         launcher.kill_everything()
 
