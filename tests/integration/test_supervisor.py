@@ -31,6 +31,7 @@ RASA_PORT, ACTION_PORT = 15805, 15855
 HOTLINE = "1-888-373-7888"
 DANGER = "he has a gun and says he will kill me"
 QUESTION = "how long does a t visa last"
+UNAVAILABLE = "can't look that up right now"     # utter_service_unavailable
 
 
 # --- processes, as /proc shows them ---------------------------------------------------------------
@@ -154,9 +155,12 @@ def test_a_killed_action_server_is_restarted_and_nobody_meets_silence(harbor):
     assert "action server was stopped by SIGKILL" in log and "started again" in log
     assert "t visa" not in log.lower() and "gun" not in log
 
-    answer = wait_until(lambda: (lambda r: "T visa" in r and "Sorry" not in r and r)(
-        joined(say(harbor.url, QUESTION))), timeout=10, interval=0.2, what="a normal answer")
-    assert time.monotonic() - restarted < 10 and "T visa" in answer
+    def normal_answer():
+        reply = joined(say(harbor.url, QUESTION))
+        return reply.strip() and UNAVAILABLE not in reply and "Sorry" not in reply and reply
+
+    answer = wait_until(normal_answer, timeout=10, interval=0.2, what="a normal answer")
+    assert time.monotonic() - restarted < 10 and "4 years" in answer     # the knowledge base's answer
     assert harbor.process.poll() is None           # the launcher itself never stopped
 
 
