@@ -22,12 +22,12 @@ APT_GET     := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=nonint
 # Everything `rasa train` reads: a change to any of these retrains.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help install train run test test-unit test-browser validate stories eval bench forget clean
+.PHONY: help install train run test test-unit test-browser screenshot validate stories eval bench forget clean
 
 help:
 	@echo "make run    install, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test   install, train if needed, run the whole test suite"
-	@echo "make train | validate | stories | test-browser | eval | bench | forget | clean"
+	@echo "make train | validate | stories | test-browser | screenshot | eval | bench | forget | clean"
 	@echo "make forget deletes every stored conversation now (README \"What we keep\")"
 
 install: $(STAMP) $(WIDGET_DEPS) $(CHROMIUM)
@@ -73,6 +73,12 @@ test-unit: $(STAMP)
 # Browser tests of the web widget: real headless Chromium against the real servers.
 test-browser: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM)
 	$(PY) -m pytest tests/browser -q
+
+# The README's picture of the widget on a phone: the browser test that takes it, writing it to
+# docs/widget-phone.png (a plain test run writes it into a temporary folder, never into git's files).
+screenshot: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM)
+	HARBOR_SCREENSHOT=$(CURDIR)/docs/widget-phone.png $(PY) -m pytest tests/browser/test_widget.py -q \
+	  -k test_a_quick_reply_click_sends_its_payload_and_shows_its_title
 
 test: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM) validate
 	$(PY) -m pytest -q

@@ -433,8 +433,11 @@ class HarborSocketIOInput(SocketIOInput):
 
         # Read on each request (a few KB): an edit shows on reload, no restart needed.
         def page() -> str:
+            from bot.settings import reply_timeout_seconds  # the one place for timeouts
+
             return (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
-                "{{EXIT_URL}}", html.escape(settings.exit_url, quote=True))
+                "{{EXIT_URL}}", html.escape(settings.exit_url, quote=True)).replace(
+                "{{REPLY_TIMEOUT_MS}}", str(round(reply_timeout_seconds() * 1000)))
 
         def embed() -> str:
             return (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(

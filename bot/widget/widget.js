@@ -15,7 +15,6 @@
   var HOTLINE = "1-888-373-7888";
   var HOTLINE_TEL = "tel:+18883737888";
   var HOTLINE_SMS = "sms:233733";
-  var REPLY_TIMEOUT_MS = 8000;   // no reply by then: show the hotline
   var CONNECT_TIMEOUT_MS = 5000; // not connected by then: show the hotline
   var SESSION_KEY = "harbor.session";
   var LANG_KEY = "harbor.lang";
@@ -68,6 +67,10 @@
 
   var root = document.documentElement;
   var EXIT_URL = root.getAttribute("data-exit-url") || "https://www.google.com/";
+  // No reply by then: show the hotline. The server sets it (HARBOR_ACTION_TIMEOUT plus a margin,
+  // bot/settings.py), so the page never gives up before the server's own fallback has answered.
+  var REPLY_TIMEOUT_MS = parseInt(root.getAttribute("data-reply-timeout-ms"), 10);
+  if (!(REPLY_TIMEOUT_MS > 0)) { REPLY_TIMEOUT_MS = 15000; }
   var params = new URLSearchParams(window.location.search);
   var framed = window.parent !== window;
   var viaEmbed = framed && params.get("embed") === "1";

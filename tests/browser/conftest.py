@@ -22,6 +22,7 @@ from typing import Callable, Dict, List
 import pytest
 
 from bot.launcher import Stack
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("HARBOR_MODEL", ROOT / "models" / "harbor.tar.gz"))
@@ -31,7 +32,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 NODE_MODULES = ROOT / "bot" / "widget" / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 SOCKET_IO_CLIENT = NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js"
-SCREENSHOT = ROOT / "docs" / "widget-phone.png"
 
 RASA_PORT, ACTION_PORT = 15305, 15355
 PARTNER_PORT, STRANGER_PORT = 15399, 15398   # a site allowed to embed the widget, and one that is not
@@ -236,12 +236,15 @@ class Widget:
         self.page.wait_for_function(
             "n => document.querySelectorAll('.msg-bot:not(.intro)').length > n", arg=before,
             timeout=timeout)
-        count, stable_since = -1, time.monotonic()
-        while time.monotonic() - stable_since < settle:
+        seen = {"count": -1, "since": time.monotonic()}
+
+        def settled() -> bool:
             now = self.bot_messages.count()
-            if now != count:
-                count, stable_since = now, time.monotonic()
-            time.sleep(0.1)
+            if now != seen["count"]:
+                seen.update(count=now, since=time.monotonic())
+            return time.monotonic() - seen["since"] >= settle
+
+        wait_until(settled, timeout=timeout / 1000, interval=0.1, what="the replies to settle")
         return self.bot_texts()[before:]
 
     def say(self, text: str) -> List[str]:

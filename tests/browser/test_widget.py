@@ -1,10 +1,13 @@
 """The chat page at /widget/: conversation, rendering, safety of text, errors, language, layout."""
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import AXE, PHONE, SCREENSHOT, SESSION_ID
+from bot.settings import action_timeout, reply_timeout_seconds
+from tests.browser.conftest import AXE, PHONE, SESSION_ID
 
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -20,7 +23,7 @@ def test_a_round_trip_shows_the_question_and_the_answer(widget):
     assert page.locator("#status").inner_text() == ""     # typing indicator gone after the reply
 
 
-def test_a_quick_reply_click_sends_its_payload_and_shows_its_title(widget):
+def test_a_quick_reply_click_sends_its_payload_and_shows_its_title(widget, tmp_path):
     page = widget.open().page
     widget.say("hello")
     first = widget.quick_replies().first
@@ -33,8 +36,11 @@ def test_a_quick_reply_click_sends_its_payload_and_shows_its_title(widget):
     assert replies and not any(r in before for r in replies)      # a new answer, not the greeting
     assert not any(r.startswith("/") for r in replies)
     assert page.locator(".replies.quick").count() <= 1            # the answered menu is gone
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))   # docs/widget-phone.png (360 × 740), shown in the README
+    # The README's picture (360 × 740): `make screenshot` sets HARBOR_SCREENSHOT to
+    # docs/widget-phone.png; a plain test run writes into its own temporary folder.
+    shot = Path(os.environ.get("HARBOR_SCREENSHOT") or tmp_path / "widget-phone.png")
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
 
 
 def test_html_typed_by_the_user_is_shown_as_inert_text(widget):
@@ -101,7 +107,10 @@ def test_typing_indicator_then_the_hotline_when_no_reply_comes(context, make_wid
     assert page.get_by_role("status").inner_text().startswith("Harbor is typing")
     assert page.locator("#error").is_hidden()
     alert = page.get_by_role("alert")
-    alert.wait_for(state="visible", timeout=12_000)       # the widget waits 8 s for a reply
+    # the widget waits as long as the server's action timeout plus a margin (bot/settings.py)
+    waits_ms = int(page.locator("html").get_attribute("data-reply-timeout-ms"))
+    assert waits_ms == round(reply_timeout_seconds() * 1000) > action_timeout() * 1000
+    alert.wait_for(state="visible", timeout=waits_ms + 5_000)
     assert "1-888-373-7888" in alert.inner_text() and "233733" in alert.inner_text()
     assert "911" in alert.inner_text()
     hrefs = alert.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")

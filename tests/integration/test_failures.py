@@ -1,5 +1,6 @@
 """What happens when parts fail: the user still gets a helpful answer, never silence."""
 import sys
+import time
 
 import pytest
 import yaml
@@ -34,6 +35,14 @@ def test_a_question_gets_an_apology_the_hotline_and_911(stack_without_actions, t
     reply = joined(say(stack_without_actions.url, text))
     for word in words:
         assert word in reply
+
+
+def test_a_refused_action_server_gets_the_apology_at_once_not_after_the_timeout(stack_without_actions):
+    started = time.monotonic()
+    reply = joined(say(stack_without_actions.url, "what is continued presence"))
+    took = time.monotonic() - started
+    assert "1-888-373-7888" in reply and "911" in reply
+    assert took < 2.0, f"{took:.1f} s: the fallback waited for HARBOR_ACTION_TIMEOUT (5 s here)"
 
 
 def test_static_answers_still_work(stack_without_actions):

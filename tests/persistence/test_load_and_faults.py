@@ -1,5 +1,6 @@
 """Many conversations at once, a crash of the action server under load, and malformed requests."""
 import json
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +10,7 @@ import pytest
 from bot.launcher import Stack, server_env
 from tests.persistence.conftest import (joined, kill, new_sender, post, require_model, say,
                                         sqlite_user_texts)
+from tests.waiting import wait_until
 
 CONVERSATIONS, TURNS = 50, 10
 UNAVAILABLE = "can't look that up right now"   # utter_service_unavailable
@@ -56,30 +58,42 @@ def test_fifty_conversations_of_ten_turns_at_once_lose_duplicate_and_cross_nothi
 
 
 def test_the_action_server_killed_and_restarted_under_load_loses_no_conversation(assistant):
+    """16 conversations of 8 turns: 3 before the crash, 3 while the action server is down, 2 after
+    its restart. Each phase starts when the last one is over for every conversation (no timing)."""
     stack, data, env = assistant
     questions = ["what is a t visa", "what is continued presence", "how does a u visa work",
                  "what is vawa", "what is human trafficking"]
     senders = [new_sender() for _ in range(16)]
     replies = {s: [] for s in senders}
+    killed, restarted = threading.Event(), threading.Event()
 
-    def converse(sender, turns):
-        for turn in range(turns):
+    def converse(sender):
+        for turn in range(8):
+            if turn == 3:
+                assert killed.wait(180), "the action server was never killed"
+            if turn == 6:
+                assert restarted.wait(180), "the action server was never restarted"
             replies[sender].append(joined(say(stack.url, sender, questions[turn % len(questions)])))
-            time.sleep(0.2)
+
+    def every_conversation_has(turns):
+        return lambda: all(len(replies[s]) >= turns for s in senders)
 
     with ThreadPoolExecutor(len(senders)) as pool:
-        running = [pool.submit(converse, s, 8) for s in senders]
-        time.sleep(2)
+        running = [pool.submit(converse, s) for s in senders]
+        wait_until(every_conversation_has(3), timeout=180, what="3 turns in every conversation")
         kill(stack.actions)                           # crash, mid-conversation
-        time.sleep(3)
+        killed.set()
+        wait_until(every_conversation_has(6), timeout=180, what="3 turns more while it is down")
         stack.actions.start(server_env(env))
         stack.actions.wait_ready(120)
+        restarted.set()
         for future in running:
             future.result()
-    # while it was down, the answer was an apology with 911 and the hotline — never silence
-    assert any(UNAVAILABLE in r and "911" in r for s in senders for r in replies[s])
     for sender in senders:
         assert len(replies[sender]) == 8 and all(r.strip() for r in replies[sender])
+        # while it was down, the answer was an apology with 911 and the hotline — never silence
+        assert all(UNAVAILABLE in r and "911" in r for r in replies[sender][3:6]), replies[sender]
+        assert not any(UNAVAILABLE in r for r in replies[sender][:3] + replies[sender][6:])
         # every turn kept, and the conversation goes on normally after the restart
         assert len(sqlite_user_texts(data / "conversations.db", sender)) == 8
         after = joined(say(stack.url, sender, "what is a t visa"))

@@ -78,14 +78,14 @@ class Widget:
     def session(self, claimed=None) -> str:
         count = len(self.confirmed)
         self.client.emit("session_request", {"session_id": claimed} if claimed else {})
-        wait_until(lambda: len(self.confirmed) > count, 20, "no session_confirm")
+        wait_until(lambda: len(self.confirmed) > count, 20, what="no session_confirm")
         return self.confirmed[-1]
 
     def say(self, text: str, expect_reply: bool = True) -> str:
         count = len(self.replies)
         self.client.emit("user_uttered", {"message": text})
         if expect_reply:
-            wait_until(lambda: len(self.replies) > count, 60, f"no reply to {text!r}")
+            wait_until(lambda: len(self.replies) > count, 60, what=f"no reply to {text!r}")
         return "\n".join(str(r.get("text") or "") for r in self.replies[count:])
 
     def close(self):
@@ -270,10 +270,10 @@ def test_quick_exit_ends_the_id_on_every_socket_and_deletes_the_conversation(sta
     victim = Widget(stack)
     session_id = victim.session()
     victim.say("my boss took my passport")
-    wait_until(lambda: stored_events(data_dir, session_id), 20, "the conversation was not stored")
+    wait_until(lambda: stored_events(data_dir, session_id), 20, what="the conversation was not stored")
     victim.client.emit("session_end", {})
-    wait_until(lambda: not victim.client.connected, 20, "the socket stayed connected")
-    wait_until(lambda: not stored_events(data_dir, session_id), 20, "the conversation is still stored")
+    wait_until(lambda: not victim.client.connected, 20, what="the socket stayed connected")
+    wait_until(lambda: not stored_events(data_dir, session_id), 20, what="the conversation is still stored")
     later = Widget(stack)
     try:
         assert later.session(claimed=session_id) != session_id

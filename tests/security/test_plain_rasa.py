@@ -31,7 +31,7 @@ def test_plain_rasa_run_without_harbors_stores_refuses_to_serve(tmp_path):
     endpoints.write_text('action_endpoint:\n  url: "http://127.0.0.1:15955/webhook"\n', encoding="utf-8")
     process = plain_rasa(tmp_path, "--endpoints", str(endpoints))
     try:
-        wait_until(lambda: process.poll() is not None, 240, "the server kept running without Harbor's stores")
+        wait_until(lambda: process.poll() is not None, 240, what="the server kept running without Harbor's stores")
     finally:
         if process.poll() is None:
             process.kill()
@@ -51,7 +51,7 @@ def test_plain_rasa_run_with_harbors_files_has_the_guard(tmp_path):
     endpoints = endpoints_for(15955, tmp_path)   # no action server there: the fallback answers
     process = plain_rasa(tmp_path, "--endpoints", str(endpoints))
     try:
-        wait_until(lambda: answers() or process.poll() is not None, 240, "the server did not start")
+        wait_until(lambda: answers() or process.poll() is not None, 240, what="the server did not start")
         assert process.poll() is None, (tmp_path / "rasa.log").read_text(errors="replace")[-2000:]
         for text in ("/restart", "my name is Rosa Delgado and my number is 713-555-0182"):
             body = json.dumps({"sender": "plain", "message": text}).encode()

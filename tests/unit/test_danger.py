@@ -1,10 +1,20 @@
 """The danger safety net: every danger message raises the emergency; few benign ones do."""
 
-import pytest
-import yaml
-from rasa.shared.nlu.training_data.message import Message
+import json
 
-from bot.nlu.danger import DangerDetector
+import pytest
+import rasa.shared.utils.io
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema, SchemaNode
+from rasa.engine.recipes.recipe import Recipe
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.danger import DangerDetector, SafetyNetMissing, SafetyNetOff, pipeline_fallback
+from bot.nlu.persisted import STATE_FILE
 from tests.unit.conftest import ROOT, trained
 
 MESSAGES = yaml.safe_load((ROOT / "tests/data/safety_messages.yml").read_text(encoding="utf-8"))
@@ -77,3 +87,88 @@ def test_a_classifier_emergency_without_any_past_marker_stands(detector):
                                                {"name": "ask_shelter", "confidence": 0.2}]})
     detector.process([message])
     assert message.get("intent")["name"] == "emergency"
+
+
+# --- it fails loudly, never silently off -----------------------------------------------------------
+
+def with_fallback(threshold=0.25, ambiguity=0.03):
+    """An execution context whose pipeline has a FallbackClassifier, as config.yml's has."""
+    schema = GraphSchema({"run_FallbackClassifier": SchemaNode(
+        needs={}, uses=FallbackClassifier, constructor_name="create", fn="process",
+        config={"threshold": threshold, "ambiguity_threshold": ambiguity})})
+    return ExecutionContext(graph_schema=schema)
+
+
+def test_training_without_safety_patterns_is_an_error(tmp_path):
+    storage, resource = LocalModelStorage(tmp_path), Resource("DangerDetector")
+    detector = DangerDetector.create(DangerDetector.get_default_config(), storage, resource, None)
+    with pytest.raises(SafetyNetMissing, match="danger"):
+        detector.train(TrainingData())            # data/nlu/safety.yml missing or empty
+
+
+@pytest.mark.parametrize("damage", ["no state file", "not JSON", "no danger patterns",
+                                    "an invalid pattern", "not an object"])
+def test_a_model_with_a_broken_safety_net_stops_the_process_that_loads_it(
+        nlu_data, tmp_path, damage):
+    storage, resource = LocalModelStorage(tmp_path), Resource("DangerDetector")
+    config = DangerDetector.get_default_config()
+    DangerDetector.create(config, storage, resource, None).train(nlu_data)
+    with storage.write_to(resource) as folder:
+        state_file = folder / STATE_FILE
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if damage == "no state file":
+            state_file.unlink()
+        elif damage == "not JSON":
+            state_file.write_text('{"danger": [', encoding="utf-8")
+        elif damage == "no danger patterns":
+            state_file.write_text(json.dumps({**state, "danger": []}), encoding="utf-8")
+        elif damage == "an invalid pattern":
+            state_file.write_text(json.dumps({**state, "self_harm": ["(unclosed"]}), encoding="utf-8")
+        else:
+            state_file.write_text("[]", encoding="utf-8")
+    with pytest.raises(SafetyNetOff, match="will not start") as stopped:
+        DangerDetector.load(config, storage, resource, None)
+    assert isinstance(stopped.value, SystemExit)  # Rasa's model loading catches every Exception
+
+
+def demoted(detector_class, nlu_data, tmp_path, ranking):
+    storage, resource = LocalModelStorage(tmp_path), Resource("DangerDetector")
+    config = DangerDetector.get_default_config()
+    detector_class.create(config, storage, resource, with_fallback()).train(nlu_data)
+    detector = detector_class.load(config, storage, resource, with_fallback())
+    message = Message(data={"text": "I used to be locked in but I got out, what now",
+                            "intent": dict(ranking[0]), "intent_ranking": ranking})
+    detector.process([message])
+    return message
+
+
+def test_a_demoted_past_danger_with_a_weak_next_intent_gets_the_fallback(nlu_data, tmp_path):
+    message = demoted(DangerDetector, nlu_data, tmp_path, [
+        {"name": "emergency", "confidence": 0.8}, {"name": "ask_protections", "confidence": 0.1},
+        {"name": "greet", "confidence": 0.05}])
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.25}
+    assert "emergency" not in [r["name"] for r in message.get("intent_ranking")]
+
+
+def test_a_demoted_past_danger_with_an_ambiguous_next_intent_gets_the_fallback(nlu_data, tmp_path):
+    message = demoted(DangerDetector, nlu_data, tmp_path, [
+        {"name": "emergency", "confidence": 0.4}, {"name": "ask_protections", "confidence": 0.3},
+        {"name": "ask_shelter", "confidence": 0.29}])
+    assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def test_a_demoted_past_danger_with_a_clear_next_intent_gets_that_answer(nlu_data, tmp_path):
+    message = demoted(DangerDetector, nlu_data, tmp_path, [
+        {"name": "emergency", "confidence": 0.5}, {"name": "ask_protections", "confidence": 0.45},
+        {"name": "greet", "confidence": 0.05}])
+    assert message.get("intent")["name"] == "ask_protections"
+
+
+def test_the_fallback_thresholds_are_config_yml_s():
+    config = rasa.shared.utils.io.read_yaml_file(str(ROOT / "config.yml"))
+    expected = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    recipe = Recipe.recipe_for_name(config.get("recipe", "default.v1"))
+    schema = recipe.graph_config_for_recipe(config, {}).predict_schema
+    fallback = pipeline_fallback(ExecutionContext(graph_schema=schema))
+    assert fallback.component_config["threshold"] == expected["threshold"]
+    assert fallback.component_config["ambiguity_threshold"] == expected["ambiguity_threshold"]
