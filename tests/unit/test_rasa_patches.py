@@ -31,9 +31,8 @@ RECORDED = {
         "(type_name: str, default: Optional[Type[ForwardRef('Event')]] = None) -> "
         "Optional[Type[ForwardRef('Event')]]",
     # bot/privacy/guard.py: every message cleaned and scrubbed before Rasa sees it
-    ("rasa.core.processor", "MessageProcessor.handle_message"):
-        "(self, message: rasa.core.channels.channel.UserMessage) -> "
-        "Optional[List[Dict[str, Any]]]",
+    ("rasa.core.agent", "Agent.handle_message"):
+        "(self, message: 'UserMessage') -> 'Optional[List[Dict[Text, Any]]]'",
 }
 
 READ_SIGNATURES = """
@@ -95,17 +94,17 @@ def test_the_speedups_are_installed_with_the_same_parameters():
 
 
 def test_the_privacy_guard_is_installed_with_the_same_parameters(tmp_path, monkeypatch):
-    from rasa.core.processor import MessageProcessor
+    from rasa.core.agent import Agent
 
     from bot.privacy import guard
 
     monkeypatch.setenv("HARBOR_DATA_DIR", str(tmp_path))        # its key file, not the developer's
-    unpatched, factory = MessageProcessor.handle_message, logging.getLogRecordFactory()
+    unpatched, factory = Agent.handle_message, logging.getLogRecordFactory()
     try:
         guard.install()
-        assert MessageProcessor.handle_message.harbor_guarded
-        assert inspect.iscoroutinefunction(MessageProcessor.handle_message)
-        assert parameters(MessageProcessor.handle_message) == ["self", "message"]
+        assert Agent.handle_message.harbor_guarded
+        assert inspect.iscoroutinefunction(Agent.handle_message)
+        assert parameters(Agent.handle_message) == ["self", "message"]
     finally:   # this process's other tests expect Rasa's own
-        MessageProcessor.handle_message = unpatched
+        Agent.handle_message = unpatched
         logging.setLogRecordFactory(factory)
