@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 
 from actions.sources import source_problem
-from bot.contacts import ContactError, fill
+from bot.contacts import ContactError, fill, typed_contact
 
 LANGUAGES = ("en", "es")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -223,6 +223,11 @@ def _entry(topic: str, reader: _Reader, today: dt.date) -> Entry:
     following = reader.items("next", allow_empty=True)
     status = _status(reader.child("status")) if reader.data.get("status") is not None else None
     text = reader.languages("text")
+    for lang, words in text.items():
+        typed = typed_contact(words)
+        if typed:
+            reader.fail(f"{topic}.{entry_id}: write {typed[1]} instead of {typed[0]} "
+                        "(contact details live in data/contacts.yml)", f"text.{lang}")
     try:  # contact details live in data/contacts.yml; the text names them, e.g. {hotline.phone}
         text = {lang: fill(words, lang) for lang, words in text.items()}
     except ContactError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any, Dict, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -65,6 +65,38 @@ def public_phone_numbers() -> Tuple[str, ...]:
             if name in fields and str(fields[name]) not in numbers:
                 numbers.append(str(fields[name]))
     return tuple(numbers)
+
+
+def _pattern(number: str) -> "re.Pattern[str]":
+    """`number` however it is written: 1-888-373-7888, (888) 373-7888, 888.373.7888, 18883737888 …"""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) >= 10:
+        digits = digits[-10:]
+        body = r"[-. ]?".join([r"\(?" + digits[:3] + r"\)?", digits[3:6], digits[6:]])
+        return re.compile(r"(?<![\w-])(?:\+?1[-. ]?)?" + body + r"(?![\w-])")
+    return re.compile(r"(?<![\w.,$/-])" + re.escape(digits) + r"(?![\w,/-]|\.\d)")
+
+
+def typed_contact(text: str) -> Optional[Tuple[str, str]]:
+    """(what was typed, the placeholder to use) for the first public number typed in `text`, else None."""
+    for key, fields in contacts().items():
+        for name in NUMBER_FIELDS:
+            if name in fields:
+                found = _pattern(str(fields[name])).search(text)
+                if found:
+                    return found.group(0), f"{{{key}.{name}}}"
+    return None
+
+
+def numbers_written_differently(text: str) -> List[str]:
+    """Public numbers in `text` written otherwise than in data/contacts.yml (e.g. 888-373-7888)."""
+    wrong = []
+    for fields in contacts().values():
+        for name in NUMBER_FIELDS:
+            if name in fields:
+                wrong += [m.group(0) for m in _pattern(str(fields[name])).finditer(text)
+                          if m.group(0) != str(fields[name])]
+    return wrong
 
 
 def widget_values(language: str = "en") -> Dict[str, str]:

@@ -318,12 +318,22 @@ class HarborSocketIOInput(SocketIOInput):
 
         # Read on each request (a few KB): an edit shows on reload, no restart needed.
         def page() -> str:
-            return (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
+            from bot.contacts import widget_values  # contact details: data/contacts.yml
+
+            text = (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
                 "{{EXIT_URL}}", html.escape(settings.exit_url, quote=True))
+            for placeholder, value in widget_values().items():
+                text = text.replace(placeholder, html.escape(value, quote=True))
+            return text
 
         def embed() -> str:
-            return (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(
+            from bot.contacts import widget_values  # contact details: data/contacts.yml
+
+            text = (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(
                 '"{{EXIT_URL}}"', json.dumps(settings.exit_url))
+            for placeholder, value in widget_values().items():
+                text = text.replace(f'"{placeholder}"', json.dumps(value))
+            return text
 
         async def widget_page(_: Request) -> HTTPResponse:
             return response.html(page(), headers=headers)
