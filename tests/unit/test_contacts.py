@@ -80,3 +80,16 @@ def test_static_responses_use_the_hotline_and_911_as_written_in_contacts():
     assert contacts()["emergency"]["phone"] in emergency
     hotline = " ".join(v["text"] for v in domain["responses"]["utter_emergency_support"])
     assert contacts()["hotline"]["phone"] in hotline and contacts()["hotline"]["text"] in hotline
+
+
+def _scrubbed_public_numbers():
+    from bot.privacy.scrubber import Scrubber
+    scrubber = Scrubber.default()
+    return [n for n in public_phone_numbers() if scrubber.scrub(f"is {n} free") != f"is {n} free"]
+
+
+@pytest.mark.xfail(strict=True, reason="the scrubber keeps its own list of public numbers "
+                   "(data/privacy/personal_data.yml), which lacks the DV hotline's text code 88788; "
+                   "it is to read bot.contacts.public_phone_numbers() instead (privacy engineer)")
+def test_the_scrubber_keeps_every_public_number():
+    assert _scrubbed_public_numbers() == []
