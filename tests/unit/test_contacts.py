@@ -93,3 +93,32 @@ def _scrubbed_public_numbers():
                    "it is to read bot.contacts.public_phone_numbers() instead (privacy engineer)")
 def test_the_scrubber_keeps_every_public_number():
     assert _scrubbed_public_numbers() == []
+
+
+class _RouteRecorder:
+    """Stands in for the Sanic app: records the routes the socket.io channel adds for the widget."""
+
+    def __init__(self):
+        self.routes = {}
+
+    def add_route(self, handler, uri, **_):
+        self.routes[uri] = handler
+
+
+def _served(uri):
+    import asyncio
+
+    from bot.channels.socketio import HarborSocketIOInput
+    app = _RouteRecorder()
+    HarborSocketIOInput.from_credentials({}).widget_routes(app)
+    return asyncio.run(app.routes[uri](None)).body.decode("utf-8")
+
+
+def test_the_served_widget_page_carries_the_contact_details_from_their_home():
+    page = _served("/widget/")
+    assert "{{" not in page
+    assert f'data-hotline-phone="{contacts()["hotline"]["phone"]}"' in page
+    assert f'data-hotline-text="{contacts()["hotline"]["text"]}"' in page
+    assert f'data-emergency-phone="{contacts()["emergency"]["phone"]}"' in page
+    assert f'Call {contacts()["emergency"]["phone"]}.' in page
+    assert "{{" not in _served("/widget/embed.js")
