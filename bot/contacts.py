@@ -102,4 +102,4 @@ def numbers_written_differently(text: str) -> List[str]:
 def widget_values(language: str = "en") -> Dict[str, str]:
     """`{{key.field}}` → value for every detail, for the widget page's placeholders."""
     return {f"{{{{{key}.{field}}}}}": value(key, field, language)
-            for key, fields in contacts().items() for field in fields if field != "source"}
+            for key, fields in contacts().items() for field in fields if field not in ("source", "note")}
