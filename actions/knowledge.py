@@ -16,11 +16,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from actions.sources import source_problem
+from bot.contacts import ContactError, fill, typed_contact
+
 LANGUAGES = ("en", "es")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = PROJECT_ROOT / "data" / "knowledge"
 NAVIGATION_FILE = "navigation.yml"
 NAVIGATION_TOPIC = "nav"
+PUBLISHERS_FILE = "publishers.yml"  # the source policy (actions/sources.py), not a topic
 POLICY_STATES = ("in_force", "replaced")
 # Aspects that say little on their own ("how do I get…", "how long…", "how many…"):
 # a more specific aspect in the same message picks the entry ("how long until I can get
@@ -198,11 +202,17 @@ def _status(reader: _Reader) -> PolicyStatus:
 
 def _entry(topic: str, reader: _Reader, today: dt.date) -> Entry:
     sources = []
+    entry_id = reader.data.get("id", "?")
     for index, raw in enumerate(reader.items("sources")):
         source = _Reader(reader.file, raw, f"{reader.path}.sources[{index}]")
         url = source.text("url")
-        if not _URL.match(url) and not (PROJECT_ROOT / url.split("#")[0]).is_file():
-            source.fail("must be an http(s) address or a file of this project", "url")
+        if _URL.match(url):
+            problem = source_problem(url)
+            if problem:
+                source.fail(f"{topic}.{entry_id}: source {url} {problem}", "url")
+        elif not (PROJECT_ROOT / url.split("#")[0]).is_file():
+            source.fail(f"{topic}.{entry_id}: {url} must be an https address or a file of this project",
+                        "url")
         sources.append(Source(title=source.text("title"), url=url))
     reviewed = reader.date("reviewed")
     if reviewed > today:
@@ -212,12 +222,22 @@ def _entry(topic: str, reader: _Reader, today: dt.date) -> Entry:
         reader.fail("must be a list of aspect names", "aspects")
     following = reader.items("next", allow_empty=True)
     status = _status(reader.child("status")) if reader.data.get("status") is not None else None
+    text = reader.languages("text")
+    for lang, words in text.items():
+        typed = typed_contact(words)
+        if typed:
+            reader.fail(f"{topic}.{entry_id}: write {typed[1]} instead of {typed[0]} "
+                        "(contact details live in data/contacts.yml)", f"text.{lang}")
+    try:  # contact details live in data/contacts.yml; the text names them, e.g. {hotline.phone}
+        text = {lang: fill(words, lang) for lang, words in text.items()}
+    except ContactError as error:
+        reader.fail(f"{topic}.{entry_id}: {error}", "text")
     return Entry(
         topic=topic,
         id=reader.text("id"),
         aspects=tuple(str(a) for a in aspects),
         button=reader.languages("button"),
-        text=reader.languages("text"),
+        text=text,
         sources=tuple(sources),
         reviewed=reviewed,
         next=tuple(str(n) if "." in str(n) else f"{topic}.{n}" for n in following),
@@ -268,6 +288,8 @@ def load_knowledge(folder: Path = DEFAULT_DIR, today: Optional[dt.date] = None) 
     for file in files:
         if file.name == NAVIGATION_FILE:
             navigation = load_navigation(file)
+            continue
+        if file.name == PUBLISHERS_FILE:
             continue
         topic = load_topic(file, today)
         clash = next((t for t in topics.values() if t.intent == topic.intent), None)

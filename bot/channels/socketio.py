@@ -433,15 +433,24 @@ class HarborSocketIOInput(SocketIOInput):
 
         # Read on each request (a few KB): an edit shows on reload, no restart needed.
         def page() -> str:
+            from bot.contacts import widget_values  # contact details: data/contacts.yml
             from bot.settings import reply_timeout_seconds  # the one place for timeouts
 
-            return (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
+            text = (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
                 "{{EXIT_URL}}", html.escape(settings.exit_url, quote=True)).replace(
                 "{{REPLY_TIMEOUT_MS}}", str(round(reply_timeout_seconds() * 1000)))
+            for placeholder, value in widget_values().items():
+                text = text.replace(placeholder, html.escape(value, quote=True))
+            return text
 
         def embed() -> str:
-            return (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(
+            from bot.contacts import widget_values  # contact details: data/contacts.yml
+
+            text = (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(
                 '"{{EXIT_URL}}"', json.dumps(settings.exit_url))
+            for placeholder, value in widget_values().items():
+                text = text.replace(f'"{placeholder}"', json.dumps(value))
+            return text
 
         async def widget_page(_: Request) -> HTTPResponse:
             return response.html(page(), headers=headers)

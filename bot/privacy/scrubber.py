@@ -71,7 +71,12 @@ class Scrubber:
         self._capitalised_cues = _cue_pattern(config.get("capitalised_name_cues") or (), re.IGNORECASE)
         self._stop = set(str(config.get("name_stop_words") or "").lower().split())
         self._not_names = {w.lower() for w in config.get("not_names") or ()}
-        self._public_numbers = {_last_ten_digits(n) for n in config.get("public_numbers") or ()}
+        # Public numbers people ask about (the hotline, 911, 988 …) are kept as written: they come
+        # from data/contacts.yml, the one home of contact details (bot/contacts.py).
+        from bot.contacts import public_phone_numbers
+
+        numbers = list(config.get("public_numbers") or ()) + list(public_phone_numbers())
+        self._public_numbers = {re.sub(r"\D", "", n) for n in numbers} | {_last_ten_digits(n) for n in numbers}
         self._find_person_names = find_person_names
         self._relation_cues = _cue_pattern(config.get("relation_cues") or (), re.IGNORECASE)
         self._surname_endings = tuple(config.get("surname_endings") or ())
@@ -108,7 +113,8 @@ class Scrubber:
         return scrubbed
 
     def _public(self, kind: Kind, found: str) -> bool:
-        return kind.name == "phone" and _last_ten_digits(found) in self._public_numbers
+        digits = re.sub(r"\D", "", found)
+        return bool(digits) and (digits in self._public_numbers or _last_ten_digits(found) in self._public_numbers)
 
     def _scrub(self, text: str) -> str:
         for kind in self.kinds:

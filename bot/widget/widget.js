@@ -12,9 +12,15 @@
 (function () {
   "use strict";
 
-  var HOTLINE = "1-888-373-7888";
-  var HOTLINE_TEL = "tel:+18883737888";
-  var HOTLINE_SMS = "sms:233733";
+  // Contact details come from data/contacts.yml: the server writes them into the page's <html>
+  // attributes (bot/channels/socketio.py), so no number is typed here.
+  var root = document.documentElement;
+  var EMERGENCY = root.getAttribute("data-emergency-phone") || "";
+  var EMERGENCY_TEL = "tel:" + EMERGENCY.replace(/\D/g, "");
+  var HOTLINE = root.getAttribute("data-hotline-phone") || "";
+  var HOTLINE_TEL = "tel:+" + HOTLINE.replace(/\D/g, "");
+  var HOTLINE_TEXT = root.getAttribute("data-hotline-text") || "";
+  var HOTLINE_SMS = "sms:" + HOTLINE_TEXT.replace(/\D/g, "");
   var CONNECT_TIMEOUT_MS = 5000; // not connected by then: show the hotline
   var SESSION_KEY = "harbor.session";
   var LANG_KEY = "harbor.lang";
@@ -28,7 +34,7 @@
       language: "Language",
       conversation: "Conversation",
       welcome: "Hi, I'm Harbor, an automated assistant. Type your question below. " +
-        "Please don't type your name or address. In danger? Call 911.",
+        "Please don't type your name or address. In danger? Call " + EMERGENCY + ".",
       botSays: "Harbor:",
       youSay: "You:",
       inputLabel: "Your message",
@@ -39,8 +45,8 @@
       newTab: "(opens in a new tab)",
       errorTitle: "Harbor is not answering right now.",
       errorHelp: ["You can call the National Human Trafficking Hotline at ", HOTLINE_TEL, HOTLINE,
-        " or text ", HOTLINE_SMS, "233733", ", 24 hours a day."],
-      errorDanger: ["In danger? Call ", "tel:911", "911", "."]
+        " or text ", HOTLINE_SMS, HOTLINE_TEXT, ", 24 hours a day."],
+      errorDanger: ["In danger? Call ", EMERGENCY_TEL, EMERGENCY, "."]
     },
     es: {
       exit: "Salida rápida",
@@ -49,7 +55,7 @@
       language: "Idioma",
       conversation: "Conversación",
       welcome: "Hola, soy Harbor, un asistente automático. Escriba su pregunta abajo. " +
-        "No escriba su nombre ni su dirección. ¿Está en peligro? Llame al 911.",
+        "No escriba su nombre ni su dirección. ¿Está en peligro? Llame al " + EMERGENCY + ".",
       botSays: "Harbor:",
       youSay: "Usted:",
       inputLabel: "Su mensaje",
@@ -60,17 +66,16 @@
       newTab: "(se abre en una pestaña nueva)",
       errorTitle: "Harbor no responde en este momento.",
       errorHelp: ["Puede llamar a la Línea Nacional contra la Trata de Personas al ", HOTLINE_TEL,
-        HOTLINE, " o enviar un texto al ", HOTLINE_SMS, "233733", ", las 24 horas."],
-      errorDanger: ["¿Está en peligro? Llame al ", "tel:911", "911", "."]
+        HOTLINE, " o enviar un texto al ", HOTLINE_SMS, HOTLINE_TEXT, ", las 24 horas."],
+      errorDanger: ["¿Está en peligro? Llame al ", EMERGENCY_TEL, EMERGENCY, "."]
     }
   };
 
-  var root = document.documentElement;
   var EXIT_URL = root.getAttribute("data-exit-url") || "https://www.google.com/";
   // No reply by then: show the hotline. The server sets it (HARBOR_ACTION_TIMEOUT plus a margin,
   // bot/settings.py), so the page never gives up before the server's own fallback has answered.
   var REPLY_TIMEOUT_MS = parseInt(root.getAttribute("data-reply-timeout-ms"), 10);
-  if (!(REPLY_TIMEOUT_MS > 0)) { REPLY_TIMEOUT_MS = 15000; }
+  if (!(REPLY_TIMEOUT_MS > 0)) { REPLY_TIMEOUT_MS = 15 * 1000; }
   var params = new URLSearchParams(window.location.search);
   var framed = window.parent !== window;
   var viaEmbed = framed && params.get("embed") === "1";
