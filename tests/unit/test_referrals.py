@@ -1,0 +1,134 @@
+"""The referral loader: good files load, each kind of broken file stops it naming file, key, problem."""
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.referrals import (DEFAULT_DIR, KINDS, PLACES, REQUIRED_KINDS, ReferralError,
+                               default_publisher_check, load_referrals)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "referrals"
+
+
+def fixture(code="az"):
+    return yaml.safe_load((FIXTURES / f"{code}.yml").read_text(encoding="utf-8"))
+
+
+def load_one(tmp_path, data, code="az", **kwargs):
+    (tmp_path / f"{code}.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    kwargs.setdefault("publisher_check", None)
+    return load_referrals(tmp_path, **kwargs)
+
+
+def test_the_fixtures_load_with_every_kind_listed_or_explained():
+    directory = load_referrals(FIXTURES, publisher_check=None)
+    assert set(directory.places) == {"AZ", "FL", "NY"}
+    ny = directory.place("ny")
+    assert ny.name == {"en": "New York", "es": "Nueva York"}
+    assert set(ny.resources) | set(ny.missing) == set(KINDS)
+    assert ny.missing["trafficking"]["es"]
+    compensation = ny.referrals(["compensation"])[0]
+    assert compensation.phone == "518-555-0101"
+    assert compensation.source.reviewed == dt.date(2026, 11, 1)
+    assert compensation.note["en"].startswith("Test note")
+
+
+def test_the_real_referral_data_loads_and_keeps_its_promises():
+    """Every file under data/referrals: the place's required kinds, and each number in its quote."""
+    directory = load_referrals(DEFAULT_DIR)
+    assert directory.places, "no referral files in data/referrals"
+    for code, place in directory.places.items():
+        assert code in PLACES
+        for kind in REQUIRED_KINDS:
+            assert place.resources.get(kind), (code, kind)
+        for referral in place.all_referrals():
+            assert referral.source.url.startswith("https://"), (code, referral.name)
+            if referral.phone:
+                digits = "".join(ch for ch in referral.phone if ch.isdigit())[-10:]
+                assert digits in "".join(ch for ch in referral.source.quote if ch.isdigit())
+
+
+def test_a_rejecting_publisher_check_stops_the_load(tmp_path):
+    with pytest.raises(ReferralError, match=r"compensation\[0\]\.source\.url: not a reviewed publisher"):
+        load_one(tmp_path, fixture(), publisher_check=lambda url: "not a reviewed publisher")
+
+
+def test_the_default_publisher_check_is_the_sources_module_when_it_exists():
+    check = default_publisher_check()
+    try:
+        import actions.sources  # noqa: F401  (issue 14)
+    except ImportError:
+        assert check is None
+    else:
+        assert check is not None and check("http://example.org/") is not None
+
+
+def broken(mutate):
+    data = fixture()
+    mutate(data)
+    return data
+
+
+def first(data, kind="compensation"):
+    return data["resources"][kind][0]
+
+
+CASES = [
+    ("spanish name missing", lambda d: first(d)["name"].pop("es"), r"compensation\[0\]\.name\.es: is missing"),
+    ("http source", lambda d: first(d)["source"].update(url="http://example.org/x"),
+     r"source\.url: must be an https"),
+    ("http program page", lambda d: first(d).update(url="http://example.org/x"), r"\]\.url: must be an https"),
+    ("no review date", lambda d: first(d)["source"].pop("reviewed"), r"source\.reviewed: is missing"),
+    ("review date as text", lambda d: first(d)["source"].update(reviewed="last week"),
+     r"source\.reviewed: must be a date"),
+    ("review date in the future", lambda d: first(d)["source"].update(reviewed=dt.date(2999, 1, 1)),
+     r"source\.reviewed: 2999-01-01 is in the future"),
+    ("phone badly written", lambda d: first(d).update(phone="(602) 555-0101"),
+     r"compensation\[0\]\.phone: '\(602\) 555-0101' must be written"),
+    ("phone not in quote", lambda d: first(d).update(phone="602-555-0199"),
+     r"compensation\[0\]\.phone: 602-555-0199 does not appear in source\.quote"),
+    ("no phone and no name in quote", lambda d: first(d, "legal_aid")["source"].update(quote="Some page."),
+     r"legal_aid\[0\]\.source\.quote: with no phone"),
+    ("note too long", lambda d: first(d)["note"].update(en="word " * 26), r"note\.en: must be at most 25"),
+    ("kind silently absent", lambda d: d["missing"].pop("trafficking"),
+     r"resources\.trafficking: is neither listed"),
+    ("required kind missing", lambda d: d["resources"].pop("compensation"),
+     r"resources\.compensation: every place needs"),
+    ("required kind empty", lambda d: d["resources"].update(legal_aid=[]), r"resources\.legal_aid: every place"),
+    ("unknown kind", lambda d: d["resources"].update(shelters=[first(d)]), r"resources\.shelters: unknown kind"),
+    ("listed and missing", lambda d: d["missing"].update(basic_needs={"en": "x", "es": "y"}),
+     r"missing\.basic_needs: is both listed and named missing"),
+    ("wrong place code", lambda d: d.update(place="NM"), r"place: 'NM' must be the file name"),
+    ("missing reason in one language", lambda d: d["missing"]["trafficking"].pop("es"),
+     r"missing\.trafficking\.es: is missing"),
+]
+
+
+@pytest.mark.parametrize("label, mutate, problem", CASES, ids=[c[0] for c in CASES])
+def test_each_kind_of_broken_file_is_refused(tmp_path, label, mutate, problem):
+    with pytest.raises(ReferralError, match=problem) as error:
+        load_one(tmp_path, broken(mutate))
+    assert error.value.file.name == "az.yml"
+
+
+def test_a_code_that_is_not_a_place_is_refused(tmp_path):
+    data = fixture()
+    data["place"] = "ZZ"
+    with pytest.raises(ReferralError, match="not the USPS code"):
+        load_one(tmp_path, data, code="zz")
+
+
+def test_invalid_yaml_is_refused(tmp_path):
+    (tmp_path / "az.yml").write_text("place: [AZ\n", encoding="utf-8")
+    with pytest.raises(ReferralError, match="not valid YAML"):
+        load_referrals(tmp_path, publisher_check=None)
+
+
+def test_there_are_52_places_to_cover():
+    assert len(PLACES) == 52 and {"DC", "PR", "AZ", "WY"} <= set(PLACES)
+
+
+def test_the_fixture_is_not_changed_by_a_test():
+    assert copy.deepcopy(fixture()) == fixture()
