@@ -132,3 +132,117 @@ def test_there_are_52_places_to_cover():
 
 def test_the_fixture_is_not_changed_by_a_test():
     assert copy.deepcopy(fixture()) == fixture()
+
+
+# --- the state block in answers (actions/referral_answers.py), on the fixtures ----------------
+
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from actions import referral_answers  # noqa: E402
+from actions.referral_answers import ActionReferral, add_state_referral  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+DIRECTORY = load_referrals(FIXTURES, publisher_check=None)
+
+
+def tracker(language="en", **slots):
+    message = {"text": "…", "intent": {"name": "inform_place", "confidence": 0.9}, "entities": []}
+    return Tracker("test-user", {"language": language, **slots}, message, [], False, None, None,
+                   "action_listen")
+
+
+def referral(topic, t):
+    dispatcher = CollectingDispatcher()
+    events = add_state_referral(dispatcher, t, DOMAIN, topic, DIRECTORY)
+    return dispatcher.messages, {e["name"]: e["value"] for e in events}
+
+
+def test_a_known_place_gets_its_state_block_with_name_phone_and_link():
+    messages, slots = referral("compensation", tracker(place="AZ"))
+    text = messages[0]["text"]
+    assert text.startswith("In Arizona:")
+    assert "Fixture Arizona Victim Compensation" in text and "602-555-0101" in text
+    assert "https://example.org/az/fixture-1" in text
+    assert "November 1, 2026" in text
+    assert slots == {"referral_kind": "compensation"}
+
+
+def test_the_block_names_the_services_of_the_question_only():
+    legal = referral("legal_help", tracker(place="NY"))[0][0]["text"]
+    assert "Fixture New York Legal Help" in legal and "Fixture Pro Bono List" in legal
+    assert "Compensation" not in legal and "211" not in legal
+    shelter = referral("shelter", tracker(place="NY"))[0][0]["text"]
+    assert "Fixture New York Coalition" in shelter and "211" in shelter
+
+
+def test_the_block_speaks_spanish():
+    text = referral("legal_help", tracker("es", place="NY"))[0][0]["text"]
+    assert text.startswith("En Nueva York:") and "Ayuda legal de prueba de Nueva York" in text
+    assert "de 2026" in text
+
+
+def test_no_place_known_asks_which_state_optionally_with_a_skip_button():
+    messages, slots = referral("shelter", tracker())
+    assert messages[0]["response"] == "utter_ask_place"
+    assert slots == {"referral_kind": "shelter"}
+    buttons = [b for v in DOMAIN["responses"]["utter_ask_place"] for b in v["buttons"]]
+    assert "/decline_place" in {b["payload"] for b in buttons}
+    assert all("(optional)" in v["text"] or "(opcional)" in v["text"]
+               for v in DOMAIN["responses"]["utter_ask_place"])
+
+
+def test_a_refusal_is_respected_and_not_asked_again():
+    assert referral("shelter", tracker(place="declined")) == ([], {})
+
+
+def test_a_topic_without_a_referral_neither_asks_nor_adds():
+    assert referral("t_visa", tracker()) == ([], {})
+    assert referral("t_visa", tracker(place="AZ")) == ([], {})
+
+
+def test_an_ambiguous_city_asks_which_state_with_buttons_and_forgets_the_guess():
+    messages, slots = referral("legal_help", tracker(place="MO|MA|IL"))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ['/inform_place{"place":"MO"}', '/inform_place{"place":"MA"}',
+                        '/inform_place{"place":"IL"}', "/decline_place"]
+    assert slots == {"referral_kind": "legal_help", "place": None}
+
+
+def test_a_place_without_a_file_gets_the_hotline_for_that_place():
+    messages, _ = referral("legal_help", tracker(place="OH"))
+    assert messages[0]["response"] == "utter_referral_no_data" and messages[0]["place"] == "Ohio"
+
+
+def test_a_broken_directory_never_costs_the_national_answer():
+    class Broken:
+        def place(self, code):
+            raise RuntimeError("boom")
+    dispatcher = CollectingDispatcher()
+    assert add_state_referral(dispatcher, tracker(place="AZ"), DOMAIN, "shelter", Broken()) == []
+
+
+def test_a_follow_up_place_answers_the_pending_question_national_hotline_first(monkeypatch):
+    monkeypatch.setattr(referral_answers, "referral_directory", lambda: DIRECTORY)
+    dispatcher = CollectingDispatcher()
+    ActionReferral().run(dispatcher, tracker(place="FL", referral_kind="shelter"), DOMAIN)
+    assert dispatcher.messages[0]["response"] == "utter_referral_national"
+    assert dispatcher.messages[1]["text"].startswith("In Florida:")
+    assert "Fixture Florida Coalition" in dispatcher.messages[1]["text"]
+
+
+def test_an_unrecognised_place_is_asked_again(monkeypatch):
+    monkeypatch.setattr(referral_answers, "referral_directory", lambda: DIRECTORY)
+    dispatcher = CollectingDispatcher()
+    ActionReferral().run(dispatcher, tracker(referral_kind="shelter"), DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_place_again"]
+
+
+def test_every_referral_response_speaks_english_and_spanish():
+    names = [n for n in DOMAIN["responses"] if n.startswith(("utter_referral", "utter_ask_place",
+                                                           "utter_place_declined"))]
+    assert len(names) >= 15
+    for name in names:
+        variants = DOMAIN["responses"][name]
+        assert any(v.get("condition") for v in variants) and any(not v.get("condition") for v in variants), name
