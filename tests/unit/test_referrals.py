@@ -89,8 +89,6 @@ CASES = [
      r"compensation\[0\]\.phone: '\(602\) 555-0101' must be written"),
     ("phone not in quote", lambda d: first(d).update(phone="602-555-0199"),
      r"compensation\[0\]\.phone: 602-555-0199 does not appear in source\.quote"),
-    ("no phone and no name in quote", lambda d: first(d, "legal_aid")["source"].update(quote="Some page."),
-     r"legal_aid\[0\]\.source\.quote: with no phone"),
     ("note too long", lambda d: first(d)["note"].update(en="word " * 26), r"note\.en: must be at most 25"),
     ("kind silently absent", lambda d: d["missing"].pop("trafficking"),
      r"resources\.trafficking: is neither listed"),
@@ -124,6 +122,16 @@ def test_invalid_yaml_is_refused(tmp_path):
     (tmp_path / "az.yml").write_text("place: [AZ\n", encoding="utf-8")
     with pytest.raises(ReferralError, match="not valid YAML"):
         load_referrals(tmp_path, publisher_check=None)
+
+
+def test_a_phoneless_quote_without_the_name_is_flagged_for_review_not_refused(tmp_path):
+    data = fixture()
+    first(data, "legal_aid")["source"]["quote"] = "Some page."
+    place = load_one(tmp_path, data).place("AZ")
+    assert place.resources["legal_aid"][0].quote_shows_name is False
+    assert place.resources["compensation"][0].quote_shows_name is True
+    assert all(r.quote_shows_name for r in load_referrals(FIXTURES, publisher_check=None)
+               .place("AZ").all_referrals())
 
 
 def test_there_are_52_places_to_cover():
