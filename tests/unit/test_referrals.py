@@ -254,3 +254,24 @@ def test_every_referral_response_speaks_english_and_spanish():
     for name in names:
         variants = DOMAIN["responses"][name]
         assert any(v.get("condition") for v in variants) and any(not v.get("condition") for v in variants), name
+
+
+# --- make check-sources (actions/check_sources.py) --------------------------------------------
+
+from actions import check_sources  # noqa: E402
+
+
+def test_check_sources_lists_every_referral_and_flags_only_the_stale(capsys, tmp_path, monkeypatch):
+    # the fixtures' example.org pages are not reviewed publishers: no publisher check here
+    monkeypatch.setattr(check_sources, "load_referrals",
+                        lambda folder, today: load_referrals(folder, today=today, publisher_check=None))
+    (tmp_path / "az.yml").write_text((FIXTURES / "az.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    args = ["--referrals", str(tmp_path)]
+    assert check_sources.main(args + ["--today", "2027-10-01"]) == 0
+    listed = capsys.readouterr().out
+    assert "2026-11-01  AZ compensation: Fixture Arizona Victim Compensation  <https://example.org/az/" in listed
+    assert "AZ trafficking: (missing)" in listed and "[STALE]" not in listed
+    assert check_sources.main(args + ["--today", "2027-11-02", "--stale-only"]) == 1
+    flagged = capsys.readouterr().out.splitlines()
+    assert flagged and all("[STALE" in line for line in flagged)
+    assert any(line.startswith("2026-11-01  AZ basic_needs") for line in flagged)
