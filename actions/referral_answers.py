@@ -85,7 +85,7 @@ def place_buttons(codes: Sequence[str], directory: ReferralDirectory, domain: Di
     buttons = []
     for code in codes:
         place = directory.place(code)
-        title = place.name[language] if place else code
+        title = place.name[language] if place else place_name(code)
         buttons.append({"title": title, "payload": f'/inform_place{{"place":"{code}"}}'})
     buttons.append({"title": phrase(domain, "utter_referral_skip_button", language),
                     "payload": "/decline_place"})

@@ -216,6 +216,7 @@ def test_an_ambiguous_city_asks_which_state_with_buttons_and_forgets_the_guess()
     assert payloads == ['/inform_place{"place":"MO"}', '/inform_place{"place":"MA"}',
                         '/inform_place{"place":"IL"}', "/decline_place"]
     assert slots == {"referral_kind": "legal_help", "place": None}
+    assert [b["title"] for b in messages[0]["buttons"]][:3] == ["Missouri", "Massachusetts", "Illinois"]
 
 
 def test_a_place_without_a_file_gets_the_hotline_for_that_place():
