@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -122,6 +122,16 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
     def get_default_config() -> Dict[str, Any]:
         return {
             "entity": "place",
+            # A message that only names a place ("Massachusetts", "I live in Tucson", "vivo en
+            # Ohio") is this intent, whatever the classifier thought: it answers "which state?".
+            "intent": "inform_place",
+            "statement_words": ["i", "m", "im", "am", "i am", "we", "re", "are", "live", "living",
+                                "stay", "staying", "currently", "now", "right", "the", "state", "of",
+                                "city", "my", "is", "it", "s", "from", "in", "near", "around", "and",
+                                "what", "about", "yo", "vivo", "vivimos", "estoy", "estamos",
+                                "ahora", "el", "la", "estado", "ciudad", "mi", "es", "en", "de",
+                                "cerca", "y", "que", "hay", "soy", "somos", "area", "zip", "code",
+                                "codigo", "postal"],
             "min_city_population": 15000,
             "dominant_ratio": 10,
             # words before a place that say "where": in Houston, cerca de Houston
@@ -158,6 +168,7 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         self._zip_words = [tuple(name_key(w).split()) for w in config["zip_words"]]
         self._word_codes = {c.upper() for c in config["word_codes"]}
         self._ignored_codes = {c.upper() for c in config["ignored_codes"]}
+        self._statement_words = {w for phrase in config["statement_words"] for w in name_key(phrase).split()}
 
     def train(self, training_data: TrainingData) -> Resource:
         self.state = build_state(self.config, lookup_aliases(training_data.lookup_tables))
@@ -170,7 +181,7 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         found = self.find(text or "")
         if not found:
             return []
-        value, start, end = found
+        value, start, end = found[:3]
         return [{"entity": self.config["entity"], "value": value, "start": start, "end": end,
                  "confidence_entity": 1.0, "extractor": self.__class__.__name__}]
 
@@ -219,6 +230,31 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
                 return group[0]
         return None
 
+    def only_a_place(self, text: str) -> bool:
+        """The message names a place and says nothing else ("Ohio", "I'm in Tucson, AZ")."""
+        found = self.find(text)
+        if not found:
+            return False
+        folded = fold_chars(text)
+        rest = folded[:found[1]] + " " + folded[found[2]:]
+        words = _TOKEN.findall(rest)
+        for match in self._names_and_codes(words):
+            words = [w for w in words if w not in match]
+        return all(w in self._statement_words for w in words)
+
+    def _names_and_codes(self, words: Sequence[str]):
+        """Other place names and codes in `words` ("Houston" and "TX" in "Houston, TX")."""
+        i = 0
+        while i < len(words):
+            match = self._name_at(words, i)
+            if match:
+                yield set(words[i:i + match[0]])
+                i += match[0]
+                continue
+            if words[i].upper() in self._codes:
+                yield {words[i]}
+            i += 1
+
     def _name_at(self, words: Sequence[str], i: int):
         for length in range(min(MAX_NAME_TOKENS, len(words) - i), 0, -1):
             entry = self._names.get(" ".join(words[i:i + length]))
@@ -236,9 +272,17 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            found = self.extract(message.get(TEXT) or "")
-            if found:
-                message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+            text = message.get(TEXT) or ""
+            found = self.extract(text)
+            if not found:
+                continue
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+            if message.get(INTENT) is not None and self.only_a_place(text):
+                name = self.config["intent"]
+                top = {INTENT_NAME_KEY: name, "confidence": 1.0}
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+                message.set(INTENT, top, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
         return messages
 
 

@@ -140,3 +140,27 @@ def test_finding_a_place_is_fast(places):
     for _ in range(200):
         places.extract(text)
     assert (time.perf_counter() - start) / 200 < 0.002
+
+
+@pytest.mark.parametrize("text, alone", [
+    ("Massachusetts", True), ("I live in Tucson", True), ("Houston, TX", True), ("vivo en Ohio", True),
+    ("estoy en Carolina del Norte", True), ("I'm in Springfield", True), ("85001", True),
+    ("what about Texas?", True), ("and in Illinois?", True),
+    ("free immigration lawyer in New York", False), ("necesito ayuda legal gratis, vivo en Florida", False),
+    ("is there a shelter near Atlanta?", False), ("I was trafficked in Texas", False), ("hello", False),
+])
+def test_a_message_that_only_names_a_place(places, text, alone):
+    assert places.only_a_place(text) is alone
+
+
+def test_a_message_that_only_names_a_place_becomes_inform_place(places):
+    from rasa.shared.nlu.training_data.message import Message
+
+    plain = Message(data={"text": "Massachusetts", "intent": {"name": "deny", "confidence": 0.4},
+                          "intent_ranking": [{"name": "deny", "confidence": 0.4}]})
+    question = Message(data={"text": "free lawyer in Ohio", "intent": {"name": "ask_legal_help", "confidence": 0.9}})
+    places.process([plain, question])
+    assert plain.get("intent")["name"] == "inform_place"
+    assert [e["value"] for e in plain.get("entities")] == ["MA"]
+    assert question.get("intent")["name"] == "ask_legal_help"
+    assert [e["value"] for e in question.get("entities")] == ["OH"]
