@@ -276,3 +276,17 @@ def test_check_sources_lists_every_referral_and_flags_only_the_stale(capsys, tmp
     flagged = capsys.readouterr().out.splitlines()
     assert flagged and all("[STALE" in line for line in flagged)
     assert any(line.startswith("2026-11-01  AZ basic_needs") for line in flagged)
+
+
+def test_both_self_checks_end_with_help_in_the_state_or_the_optional_question():
+    from actions.self_checks import ActionProtectionsCheckResult, ActionTraffickingCheckResult
+
+    for action in (ActionTraffickingCheckResult(), ActionProtectionsCheckResult()):
+        dispatcher = CollectingDispatcher()
+        events = action.run(dispatcher, tracker(place="FL", pc_trafficked="yes"), DOMAIN)
+        assert dispatcher.messages[-1]["text"].startswith("In Florida:")  # data/referrals/fl.yml
+        assert {"event": "slot", "name": "referral_kind", "value": action.name().split("_")[1] + "_check",
+                "timestamp": None} in events
+        dispatcher = CollectingDispatcher()
+        action.run(dispatcher, tracker(), DOMAIN)
+        assert dispatcher.messages[-1]["response"] == "utter_ask_place"
