@@ -22,7 +22,7 @@ APT_GET     := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=nonint
 # Everything `rasa train` reads: a change to any of these retrains.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help install train run test test-unit test-browser screenshot validate stories eval bench forget clean
+.PHONY: help install train run test test-unit test-browser screenshot validate stories eval bench forget clean check-sources
 
 help:
 	@echo "make run    install, train if needed, start the assistant (Ctrl-C stops it)"
@@ -96,6 +96,11 @@ bench: $(MODEL) $(STAMP)
 # Delete every stored conversation now (the store the environment names; see README "What we keep").
 forget: $(STAMP)
 	$(PY) -m bot.storage.forget --all
+
+# Every referral and knowledge entry with its source and review date; flags those read more than
+# 12 months ago (STALE: exit status 1) and referral quotes worth reading again (CHECK-QUOTE).
+check-sources: $(STAMP)
+	$(PY) -m actions.check_sources
 
 clean:
 	rm -rf models results .rasa

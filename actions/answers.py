@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
+from actions.referral_answers import add_state_referral
 from actions.render import language_of, render_answer
 
 logger = logging.getLogger(__name__)
@@ -37,4 +38,4 @@ class ActionAnswer(Action):
             return []
         entry = topic.select(aspects_in(message))
         dispatcher.utter_message(**render_answer(entry, self.kb, domain, language_of(tracker)))
-        return []
+        return add_state_referral(dispatcher, tracker, domain, topic.name)  # help in the person's state

@@ -13,6 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
+from actions.referral_answers import add_state_referral
 from actions.render import language_of, render_answer
 
 YES, NO = "yes", "no"
@@ -66,7 +67,8 @@ class ActionTraffickingCheckResult(Action):
         else:
             dispatcher.utter_message(response="utter_tc_result_unclear")
         dispatcher.utter_message(response="utter_tc_next_steps")
-        return cleared(TRAFFICKING_SLOTS)
+        return cleared(TRAFFICKING_SLOTS) + add_state_referral(dispatcher, tracker, domain,
+                                                               "trafficking_check")
 
 
 class ActionProtectionsCheckResult(Action):
@@ -87,4 +89,5 @@ class ActionProtectionsCheckResult(Action):
             dispatcher.utter_message(response="utter_pc_result_none")
         legal_help = self.kb.lookup(LEGAL_HELP_KEY)
         dispatcher.utter_message(**render_answer(legal_help, self.kb, domain, language_of(tracker)))
-        return cleared(PROTECTION_SLOTS)
+        return cleared(PROTECTION_SLOTS) + add_state_referral(dispatcher, tracker, domain,
+                                                              "protections_check")

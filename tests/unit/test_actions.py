@@ -20,7 +20,8 @@ KB = knowledge_base()
 def tracker(intent="greet", entities=(), language="en", slots=None, events=None, ranking=None):
     message = {"text": "…", "intent": {"name": intent, "confidence": 0.9},
                "entities": list(entities), "intent_ranking": ranking or []}
-    return Tracker("test-user", {"language": language, **(slots or {})}, message,
+    # place "declined": these tests see the national answers only (state help: test_referrals.py)
+    return Tracker("test-user", {"language": language, "place": "declined", **(slots or {})}, message,
                    events or [], False, None, None, "action_listen")
 
 
