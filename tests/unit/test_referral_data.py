@@ -146,7 +146,7 @@ def _break(doc, how):
     elif how == "no legal aid":
         del doc["resources"]["legal_aid"]
     elif how == "kind silently absent":
-        doc["missing"].pop("trafficking", None)
+        doc.get("missing", {}).pop("trafficking", None)
         doc["resources"].pop("trafficking", None)
     elif how == "long note":
         comp["note"] = {"en": "word " * 26, "es": "palabra"}
