@@ -88,10 +88,10 @@ test: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM) validate
 eval: $(STAMP)
 	$(PY) ../shared/eval/chat_eval.py ../shared/eval/dev.yml --show-failures
 
-# Harbor vs Rasa's default config on the same data; writes results/bench/report.md and the README's
-# benchmark table (README "Benchmark"). Trained models are cached in results/bench/models/.
+# Harbor vs Rasa's default config on the same data; writes results/bench/report.md and the
+# benchmark table of docs/benchmark.md. Trained models are cached in results/bench/models/.
 bench: $(MODEL) $(STAMP)
-	$(PY) -m bench --update-readme
+	$(PY) -m bench --update-docs
 
 # Delete every stored conversation now (the store the environment names; see README "What we keep").
 forget: $(STAMP)

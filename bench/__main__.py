@@ -2,7 +2,7 @@
 
 Steps, in order: the held-out split → training (cached) → held-out NLU scores → each
 model as a running stack, one at a time so that they do not share the 2 cores → report
-(results/bench/report.md, results.json, bench.png) → the README's benchmark section.
+(results/bench/report.md, results.json, bench.png) → docs/benchmark.md's benchmark section.
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=42, help="seed of the NLU split and of the conversations")
     ap.add_argument("--skip-nlu", action="store_true", help="leave out the held-out NLU evaluation")
     ap.add_argument("--skip-serve", action="store_true", help="leave out the running stacks")
-    ap.add_argument("--update-readme", action=argparse.BooleanOptionalAction, default=False,
-                    help="replace README.md's benchmark table (between the bench markers)")
+    ap.add_argument("--update-docs", action=argparse.BooleanOptionalAction, default=False,
+                    help="replace docs/benchmark.md's benchmark table (between the bench markers)")
     ap.add_argument("--out", type=Path, help="where to write the report (default results/bench; quick: results/bench/quick)")
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from the saved results.json")
     args = ap.parse_args(argv)
@@ -45,8 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.load = args.load or (QUICK_PLAN if args.quick else FULL_PLAN)
     args.warmup = args.warmup if args.warmup is not None else (2 if args.quick else 6)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if args.quick and args.update_readme:
-        ap.error("--quick results never go into the README")
+    if args.quick and args.update_docs:
+        ap.error("--quick results never go into docs/benchmark.md")
     return args
 
 
@@ -63,21 +63,21 @@ def prepare_split(out: Path, seed: int):
     return train_dir, cases
 
 
-def write_report(results: dict, out: Path, update_readme: bool) -> None:
+def write_report(results: dict, out: Path, update_docs: bool) -> None:
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     png = report.plot(results, out / "bench.png")
     (out / "report.md").write_text(report.report_markdown(results, png.name if png else None), encoding="utf-8")
     print(f"report: {out / 'report.md'}")
-    if not update_readme:
+    if not update_docs:
         return
-    readme_plot = None
+    plot = None
     if png and png.stat().st_size <= PLOT_MAX_BYTES:
         shutil.copyfile(png, ROOT / "docs" / "bench.png")
-        readme_plot = "docs/bench.png"
-    readme = ROOT / "README.md"
-    readme.write_text(report.replace_between(readme.read_text(encoding="utf-8"),
-                                             report.summary_markdown(results, readme_plot)), encoding="utf-8")
-    print("README.md: benchmark section updated")
+        plot = "bench.png"                       # beside docs/benchmark.md
+    page = ROOT / "docs" / "benchmark.md"
+    page.write_text(report.replace_between(page.read_text(encoding="utf-8"),
+                                           report.summary_markdown(results, plot)), encoding="utf-8")
+    print("docs/benchmark.md: benchmark section updated")
 
 
 def main(argv=None) -> None:
@@ -86,7 +86,7 @@ def main(argv=None) -> None:
     out = args.out or (RESULTS / "quick" if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     if args.report_only:
-        write_report(json.loads((out / "results.json").read_text(encoding="utf-8")), out, args.update_readme)
+        write_report(json.loads((out / "results.json").read_text(encoding="utf-8")), out, args.update_docs)
         return
 
     started = time.monotonic()
@@ -132,7 +132,7 @@ def main(argv=None) -> None:
 
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["duration_s"] = round(time.monotonic() - started)
-    write_report(results, out, args.update_readme)
+    write_report(results, out, args.update_docs)
     print(f"bench: done in {results['duration_s'] / 60:.1f} min", flush=True)
 
 
