@@ -42,6 +42,9 @@ ALIASES = {"documents_taken": "1592", "unpaid": "unpaid"}
 ELIGIBILITY_FALLBACK = "protections"
 TRAFFICKING_ELIGIBILITY = "t_visa"
 STORY_TOPICS = ("situation", "signs", "definition", "law", "wages", "documents")
+# Aspects answered by a topic of their own when the topic at hand has no entry for them:
+# "how long does it take?" after the T visa is about USCIS processing times.
+REDIRECTS = {"processing": "processing_times"}
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
         signs = any(a in SITUATION_SIGNS for a in aspects)
         topic = kb.topics[TRAFFICKING_ELIGIBILITY if signs else ELIGIBILITY_FALLBACK]
 
+    for aspect, target in REDIRECTS.items():
+        others = [a for a in aspects if a != aspect]
+        if aspect in aspects and target in kb.topics and not _specific(topic, others) \
+                and not any(aspect in e.aspects for e in topic.entries):
+            topic = kb.topics[target]
     entry = topic.select(_order(aspects))
     situation = any(a in SITUATION_SIGNS for a in aspects) and entry.topic not in NO_SITUATION_LINE
     return Resolution(entry, eligibility_question=qualify, situation=situation)
