@@ -97,7 +97,8 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
     intent: the classifier's intent; aspects / named: the `aspect` / `topic` entities;
     last_topic: the topic answered last in this conversation (slot), if any.
     """
-    named = [t for t in named if t in kb.topics]
+    # "T or U visa?": one name for two topics (data/nlu/topics.yml, `t_visa+u_visa`)
+    named = [t for name in named for t in name.split("+") if t in kb.topics]
     last_topic = last_topic if last_topic in kb.topics else None
     compared = [t for t in named if t in COMPARABLE]
     asks_comparison = intent == COMPARISON_INTENT
