@@ -31,7 +31,7 @@ def aspects_in(message: Dict[str, Any]) -> List[str]:
     return values(message, ASPECT)
 
 
-def remembered(topic: str, entry_key: str) -> List[Dict[Text, Any]]:
+def remembered(topic: Optional[str], entry_key: str) -> List[Dict[Text, Any]]:
     return [SlotSet(LAST_TOPIC, topic), SlotSet(LAST_ENTRY, entry_key)]
 
 
@@ -44,7 +44,7 @@ def send(resolution: Resolution, kb: KnowledgeBase, dispatcher: CollectingDispat
         dispatcher.utter_message(response="utter_eligibility_honest")
     if resolution.situation:
         dispatcher.utter_message(response="utter_situation_may_mean")
-    return remembered(entry.topic, entry.key)
+    return remembered(resolution.topic, entry.key)
 
 
 def resolve_message(kb: KnowledgeBase, tracker: Tracker,

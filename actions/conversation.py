@@ -52,6 +52,14 @@ class Resolution:
     entry: Entry
     eligibility_question: bool = False
     situation: bool = False
+    # The topic a later follow-up is about, when it is not the entry's own: "how long does it
+    # take?" about the T visa is answered from processing_times, but "does it cost money?"
+    # next is still about the T visa; after "T or U visa?", the first of the two.
+    remember: Optional[str] = None
+
+    @property
+    def topic(self) -> str:
+        return self.remember or self.entry.topic
 
 
 def values(message: Dict[str, Any], entity: str) -> List[str]:
@@ -106,7 +114,7 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
                                                  and compared[0] != last_topic):
         entry = _comparison(kb, named, last_topic, asks_comparison)
         if entry is not None:
-            return Resolution(entry)
+            return Resolution(entry, remember=compared[0] if compared else last_topic)
 
     topic = kb.topic_for_intent(intent)
     qualify = QUALIFY in aspects
@@ -126,14 +134,15 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
         signs = any(a in SITUATION_SIGNS for a in aspects)
         topic = kb.topics[TRAFFICKING_ELIGIBILITY if signs else ELIGIBILITY_FALLBACK]
 
+    remember = None
     for aspect, target in REDIRECTS.items():
         others = [a for a in aspects if a != aspect]
         if aspect in aspects and target in kb.topics and not _specific(topic, others) \
                 and not any(aspect in e.aspects for e in topic.entries):
-            topic = kb.topics[target]
+            remember, topic = topic.name, kb.topics[target]
     entry = topic.select(_order(aspects))
     situation = any(a in SITUATION_SIGNS for a in aspects) and entry.topic not in NO_SITUATION_LINE
-    return Resolution(entry, eligibility_question=qualify, situation=situation)
+    return Resolution(entry, eligibility_question=qualify, situation=situation, remember=remember)
 
 
 def topics_with(kb: KnowledgeBase, aspects: Iterable[str]) -> List[Topic]:

@@ -49,6 +49,13 @@ def test_how_long_it_takes_is_about_processing_times_not_how_long_status_lasts()
     assert key("ask_t_visa", ["processing", "green_card"]) == "t_visa.green_card"
 
 
+def test_a_redirected_follow_up_keeps_the_subject_of_the_conversation():
+    resolution = resolve(KB, "ask_followup", ["processing"], [], "t_visa")
+    assert resolution.entry.topic == "processing_times" and resolution.topic == "t_visa"
+    resolution = resolve(KB, "ask_comparison", [], ["t_visa", "u_visa"], None)
+    assert resolution.entry.key == "comparison.t_u" and resolution.topic == "t_visa"
+
+
 def test_a_misread_follow_up_leans_on_the_topic_answered_last():
     # "does it cost money?" after the T visa was read as a benefits question
     assert key("ask_benefits", ["fee"], last="t_visa") == "t_visa.fee"
