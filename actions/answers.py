@@ -50,9 +50,11 @@ def send(resolution: Resolution, kb: KnowledgeBase, dispatcher: CollectingDispat
 def resolve_message(kb: KnowledgeBase, tracker: Tracker,
                     intent: Optional[str] = None) -> Optional[Resolution]:
     message = tracker.latest_message or {}
-    intent = intent or (message.get("intent") or {}).get("name")
+    classified = message.get("intent") or {}
+    confidence = (classified.get("confidence") or 0.0) if intent is None else 0.0
+    intent = intent or classified.get("name")
     return resolve(kb, intent, aspects_in(message), values(message, TOPIC),
-                   tracker.get_slot(LAST_TOPIC))
+                   tracker.get_slot(LAST_TOPIC), confidence)
 
 
 def which_topic(kb: KnowledgeBase, tracker: Tracker, dispatcher: CollectingDispatcher,

@@ -42,6 +42,9 @@ ALIASES = {"documents_taken": "1592", "unpaid": "unpaid"}
 ELIGIBILITY_FALLBACK = "protections"
 TRAFFICKING_ELIGIBILITY = "t_visa"
 STORY_TOPICS = ("situation", "signs", "definition", "law", "wages", "documents")
+# Above this confidence, the classifier's topic stands even if the message names another one
+# ("does calling the hotline count as reporting for the T visa?" is about reporting).
+SURE = 0.6
 # Aspects answered by a topic of their own when the topic at hand has no entry for them:
 # "how long does it take?" after the T visa is about USCIS processing times.
 REDIRECTS = {"processing": "processing_times"}
@@ -99,11 +102,13 @@ def _comparison(kb: KnowledgeBase, named: Sequence[str], last_topic: Optional[st
 
 
 def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
-            named: Sequence[str], last_topic: Optional[str]) -> Optional[Resolution]:
+            named: Sequence[str], last_topic: Optional[str],
+            confidence: float = 1.0) -> Optional[Resolution]:
     """The entry that answers a message, or None when nothing says which topic it is about.
 
     intent: the classifier's intent; aspects / named: the `aspect` / `topic` entities;
-    last_topic: the topic answered last in this conversation (slot), if any.
+    last_topic: the topic answered last in this conversation (slot), if any;
+    confidence: the classifier's confidence in `intent`.
     """
     # "T or U visa?": one name for two topics (data/nlu/topics.yml, `t_visa+u_visa`)
     named = [t for name in named for t in name.split("+") if t in kb.topics]
@@ -124,7 +129,8 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
             return None
         topic = kb.topics[chosen]
     elif named and topic.name not in named and (
-            qualify or topic.name in STORY_TOPICS or _specific(kb.topics[named[0]], aspects)):
+            qualify or topic.name in STORY_TOPICS
+            or (confidence < SURE and _specific(kb.topics[named[0]], aspects))):
         topic = kb.topics[named[0]]        # "…took my passport. Can I get a T visa?"
     elif not named and last_topic and last_topic != topic.name:
         remembered = kb.topics[last_topic]  # "does it cost money?" after the T visa
