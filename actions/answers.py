@@ -41,7 +41,8 @@ def send(resolution: Resolution, kb: KnowledgeBase, dispatcher: CollectingDispat
     entry = resolution.entry
     dispatcher.utter_message(**render_answer(entry, kb, domain, language))
     if resolution.eligibility_question:
-        dispatcher.utter_message(response="utter_eligibility_honest")
+        title = kb.topics[entry.topic].title[language]
+        dispatcher.utter_message(response="utter_eligibility_honest", title=title)
     if resolution.situation:
         dispatcher.utter_message(response="utter_situation_may_mean")
     return remembered(resolution.topic, entry.key)
