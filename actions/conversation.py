@@ -48,6 +48,8 @@ SURE = 0.6
 # Aspects answered by a topic of their own when the topic at hand has no entry for them:
 # "how long does it take?" after the T visa is about USCIS processing times.
 REDIRECTS = {"processing": "processing_times"}
+# Topics that answer a side question about the topic at hand: they do not replace it.
+SIDE_TOPICS = ("processing_times",)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,8 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
         if aspect in aspects and target in kb.topics and not _specific(topic, others) \
                 and not any(aspect in e.aspects for e in topic.entries):
             remember, topic = topic.name, kb.topics[target]
+    if topic.name in SIDE_TOPICS and not named and last_topic and remember is None:
+        remember = last_topic
     entry = topic.select(_order(aspects))
     situation = any(a in SITUATION_SIGNS for a in aspects) and entry.topic not in NO_SITUATION_LINE
     return Resolution(entry, eligibility_question=qualify, situation=situation, remember=remember)

@@ -52,6 +52,8 @@ def test_how_long_it_takes_is_about_processing_times_not_how_long_status_lasts()
 def test_a_redirected_follow_up_keeps_the_subject_of_the_conversation():
     resolution = resolve(KB, "ask_followup", ["processing"], [], "t_visa")
     assert resolution.entry.topic == "processing_times" and resolution.topic == "t_visa"
+    resolution = resolve(KB, "ask_processing_times", [], [], "u_visa")
+    assert resolution.entry.topic == "processing_times" and resolution.topic == "u_visa"
     resolution = resolve(KB, "ask_comparison", [], ["t_visa", "u_visa"], None)
     assert resolution.entry.key == "comparison.t_u" and resolution.topic == "t_visa"
 
