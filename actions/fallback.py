@@ -6,6 +6,8 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import aspects_in, send
+from actions.conversation import FOLLOWUP_INTENT, LAST_TOPIC, TOPIC, resolve, values
 from actions.knowledge import knowledge_base
 from actions.render import HUMAN_KEY, button, language_of, topic_button
 
@@ -32,9 +34,24 @@ class ActionClarify(Action):
     def name(self) -> Text:
         return "action_clarify"
 
+    def as_followup(self, tracker: Tracker):
+        """The answer when the unclear message names an aspect of the topic answered last."""
+        message = tracker.latest_message or {}
+        aspects, named = aspects_in(message), values(message, TOPIC)
+        last = tracker.get_slot(LAST_TOPIC)
+        if not named and not (last in self.kb.topics and aspects):
+            return None
+        resolution = resolve(self.kb, FOLLOWUP_INTENT, aspects, named, last)
+        if resolution is None or (not named and resolution.entry is self.kb.topics[last].overview):
+            return None
+        return resolution
+
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
+        followup = self.as_followup(tracker)
+        if followup is not None:  # "and my kids?" after the T visa: unclear alone, clear here
+            return send(followup, self.kb, dispatcher, domain, language, tracker)
         if previous_user_intent(tracker) == FALLBACK_INTENT:
             dispatcher.utter_message(response="utter_menu")  # second miss: topics and a person
             return []

@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation import LAST_ENTRY, LAST_TOPIC
 from actions.knowledge import knowledge_base
 from actions.referral_answers import add_state_referral
 from actions.render import language_of, render_answer
@@ -20,6 +21,10 @@ YES, NO = "yes", "no"
 TRAFFICKING_SLOTS = ("tc_force", "tc_deceived", "tc_debt", "tc_documents", "tc_leave")
 PROTECTION_SLOTS = ("pc_trafficked", "pc_crime_victim", "pc_police", "pc_family_abuse")
 LEGAL_HELP_KEY = "legal_help.overview"
+# The topic a follow-up right after a result is about ("how long does it take?").
+REASON_TOPICS = {"utter_pc_reason_cp": "continued_presence", "utter_pc_reason_t": "t_visa",
+                 "utter_pc_reason_u": "u_visa", "utter_pc_reason_vawa": "vawa"}
+TRAFFICKING_RESULT_TOPIC = {True: "t_visa", False: "signs"}
 
 
 def cleared(slots) -> List[Dict[Text, Any]]:
@@ -67,8 +72,10 @@ class ActionTraffickingCheckResult(Action):
         else:
             dispatcher.utter_message(response="utter_tc_result_unclear")
         dispatcher.utter_message(response="utter_tc_next_steps")
-        return cleared(TRAFFICKING_SLOTS) + add_state_referral(dispatcher, tracker, domain,
-                                                               "trafficking_check")
+        topic = TRAFFICKING_RESULT_TOPIC[count > 0]
+        return cleared(TRAFFICKING_SLOTS) + [SlotSet(LAST_TOPIC, topic),
+                                             SlotSet(LAST_ENTRY, f"{topic}.overview")] + \
+            add_state_referral(dispatcher, tracker, domain, "trafficking_check")
 
 
 class ActionProtectionsCheckResult(Action):
@@ -89,5 +96,7 @@ class ActionProtectionsCheckResult(Action):
             dispatcher.utter_message(response="utter_pc_result_none")
         legal_help = self.kb.lookup(LEGAL_HELP_KEY)
         dispatcher.utter_message(**render_answer(legal_help, self.kb, domain, language_of(tracker)))
-        return cleared(PROTECTION_SLOTS) + add_state_referral(dispatcher, tracker, domain,
-                                                              "protections_check")
+        topic = REASON_TOPICS[fits[0]] if fits else "protections"
+        return cleared(PROTECTION_SLOTS) + [SlotSet(LAST_TOPIC, topic),
+                                            SlotSet(LAST_ENTRY, f"{topic}.overview")] + \
+            add_state_referral(dispatcher, tracker, domain, "protections_check")

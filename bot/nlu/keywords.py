@@ -4,6 +4,10 @@ The keywords are the entity synonyms of the training data (data/nlu/aspects.yml)
 synonym's examples are keywords for its canonical value. Matching is on whole words of
 accent-folded, lower-cased text, longest keyword first, so "¿Cuánto cuesta?" and
 "cuanto cuesta" both find the value `fee`.
+
+With `namespace: topic`, an instance reads only the synonyms whose value starts with
+`topic/` (data/nlu/topics.yml: the names of the topics, "t visa", "visa u", "vawa"…) and
+adds `topic` entities; the default instance reads the synonyms without a namespace.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ class KeywordEntityExtractor(JsonStateComponent, EntityExtractorMixin):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"entity": "aspect"}
+        return {"entity": "aspect", "namespace": None}
 
     def on_state_changed(self) -> None:
         keywords: Dict[str, str] = self.state.get("keywords", {})
@@ -40,9 +44,14 @@ class KeywordEntityExtractor(JsonStateComponent, EntityExtractorMixin):
 
     def train(self, training_data: TrainingData) -> Resource:
         keywords: Dict[str, str] = {}
+        namespace = self.config.get("namespace")
         for text, value in training_data.entity_synonyms.items():
-            keywords[fold(text).strip()] = value
-            keywords[fold(value).strip()] = value
+            space, _, name = value.rpartition("/")
+            if (space or None) != namespace:
+                continue
+            keywords[fold(text).strip()] = name
+            if not namespace:
+                keywords[fold(value).strip()] = name
         self.state = {"keywords": keywords}
         self.on_state_changed()
         return self.persist()

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswer
@@ -40,7 +41,8 @@ def aspect(value):
 def test_every_topic_answers_with_source_date_and_a_way_to_a_person(topic, language):
     intent = KB.topics[topic].intent
     messages, events = run(ActionAnswer(), tracker(intent, language=language))
-    assert len(messages) == 1 and events == []
+    assert len(messages) == 1
+    assert events == [SlotSet("last_topic", topic), SlotSet("last_entry", f"{topic}.overview")]
     text, buttons = messages[0]["text"], messages[0]["buttons"]
     overview = KB.topics[topic].overview
     assert text.startswith(overview.text[language].strip())
@@ -112,7 +114,8 @@ def test_trafficking_check_explains_without_a_verdict_and_gives_next_steps(answe
     assert messages[0]["response"] == response
     assert messages[0].get("count") == count
     assert messages[-1]["response"] == "utter_tc_next_steps"
-    assert {e["name"] for e in events} == set(TRAFFICKING_SLOTS)
+    assert {e["name"] for e in events} == set(TRAFFICKING_SLOTS) | {"last_topic", "last_entry"}
+    assert SlotSet("last_topic", "t_visa" if count else "signs") in events
 
 
 @pytest.mark.parametrize("answers, expected", [
@@ -131,4 +134,4 @@ def test_protections_check_gives_reasons_and_free_legal_help(answers, expected):
         assert responses[0] == "utter_pc_result_none"
     legal_help = KB.lookup("legal_help.overview")
     assert legal_help.text["es"].strip() in messages[-1]["text"]
-    assert {e["name"] for e in events} == set(PROTECTION_SLOTS)
+    assert {e["name"] for e in events} == set(PROTECTION_SLOTS) | {"last_topic", "last_entry"}

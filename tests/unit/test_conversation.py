@@ -1,0 +1,158 @@
+"""Follow-ups, comparisons, eligibility questions and situations (actions/conversation.py),
+and the actions that use them, on trackers built from dicts."""
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import ActionAnswer, ActionAnswerAfterDanger
+from actions.conversation import resolve
+from actions.fallback import ActionClarify
+from actions.knowledge import knowledge_base
+from tests.unit.test_actions import DOMAIN
+
+KB = knowledge_base()
+
+
+def key(intent, aspects=(), named=(), last=None):
+    resolution = resolve(KB, intent, list(aspects), list(named), last)
+    return resolution.entry.key if resolution else None
+
+
+@pytest.mark.parametrize("last, aspects, expected", [
+    ("t_visa", ["duration"], "t_visa.duration"),
+    ("u_visa", ["duration"], "u_visa.duration"),
+    ("t_visa", ["fee"], "t_visa.fee"),
+    ("u_visa", ["fee"], "u_visa.fee"),
+    ("t_visa", ["family"], "t_visa.family"),
+    ("vawa", ["apply"], "vawa.apply"),
+    ("ice_policy", ["change_2025"], "ice_policy.change_2025"),
+    ("continued_presence", ["eligibility"], "continued_presence.apply"),
+    ("hotline", ["text"], "hotline.text"),
+    ("basic_needs", ["wic"], "basic_needs.wic"),
+    ("wages", ["undocumented"], "wages.undocumented"),
+])
+def test_a_follow_up_is_answered_for_the_topic_answered_last(last, aspects, expected):
+    assert key("ask_followup", aspects, last=last) == expected
+
+
+def test_a_follow_up_that_names_another_topic_switches():
+    assert key("ask_followup", ["apply"], ["u_visa"], last="t_visa") == "u_visa.apply"
+
+
+def test_a_follow_up_with_nothing_before_it_is_not_guessed():
+    assert key("ask_followup", ["duration"]) is None
+
+
+def test_how_long_it_takes_is_about_processing_times_not_how_long_status_lasts():
+    assert key("ask_followup", ["processing"], last="t_visa") == "processing_times.overview"
+    assert key("ask_t_visa", ["processing", "green_card"]) == "t_visa.green_card"
+
+
+def test_a_redirected_follow_up_keeps_the_subject_of_the_conversation():
+    resolution = resolve(KB, "ask_followup", ["processing"], [], "t_visa")
+    assert resolution.entry.topic == "processing_times" and resolution.topic == "t_visa"
+    resolution = resolve(KB, "ask_processing_times", [], [], "u_visa")
+    assert resolution.entry.topic == "processing_times" and resolution.topic == "u_visa"
+    resolution = resolve(KB, "ask_comparison", [], ["t_visa", "u_visa"], None)
+    assert resolution.entry.key == "comparison.t_u" and resolution.topic == "t_visa"
+
+
+def test_a_misread_follow_up_leans_on_the_topic_answered_last():
+    # "does it cost money?" after the T visa was read as a benefits question
+    assert key("ask_benefits", ["fee"], last="t_visa") == "t_visa.fee"
+    # …but a question that names its topic, or that its topic answers, keeps it
+    assert key("ask_benefits", ["snap"], last="t_visa") == "benefits.snap"
+    assert key("ask_shelter", ["duration"], ["shelter"], last="t_visa") == "shelter.overview"
+
+
+@pytest.mark.parametrize("named, expected", [
+    (["t_visa", "u_visa"], "comparison.t_u"),
+    (["u_visa", "t_visa"], "comparison.t_u"),
+    (["continued_presence", "t_visa"], "comparison.cp_t"),
+    (["u_visa", "vawa"], "comparison.u_vawa"),
+])
+def test_two_protections_named_get_their_comparison(named, expected):
+    assert key("ask_u_visa", [], named) == expected
+
+
+def test_compare_with_one_named_protection_compares_it_with_the_topic_answered_last():
+    assert key("ask_comparison", ["compare_t_visa"], ["u_visa"], last="t_visa") == "comparison.t_u"
+
+
+def test_an_eligibility_question_gets_the_requirements_not_the_work_permit_entry():
+    # "I came on a work visa and my employer took my passport. Can I get a T visa?"
+    resolution = resolve(KB, "ask_t_visa", ["work", "documents_taken", "qualify"], ["t_visa"], None)
+    assert resolution.entry.key == "t_visa.eligibility"
+    assert resolution.eligibility_question and resolution.situation
+
+
+def test_a_story_with_a_papers_question_gets_the_t_visa_requirements():
+    resolution = resolve(KB, "describe_situation", ["documents_taken", "unpaid", "qualify"], [], None)
+    assert resolution.entry.key == "t_visa.eligibility"
+    assert resolution.situation
+
+
+def tracker(text, intent, entities=(), slots=None, ranking=None, events=None):
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9},
+               "entities": list(entities), "intent_ranking": ranking or []}
+    return Tracker("u", {"language": "en", **(slots or {})}, message, events or [], False, None,
+                   None, "action_listen")
+
+
+def run(action, t):
+    dispatcher = CollectingDispatcher()
+    return dispatcher.messages, action.run(dispatcher, t, DOMAIN)
+
+
+def aspect(value):
+    return {"entity": "aspect", "value": value}
+
+
+def test_the_answer_remembers_its_topic_and_the_follow_up_uses_it():
+    _, events = run(ActionAnswer(), tracker("what is a u visa", "ask_u_visa"))
+    assert SlotSet("last_topic", "u_visa") in events
+    messages, events = run(ActionAnswer(), tracker("how long is it valid", "ask_followup",
+                                                   [aspect("duration")], {"last_topic": "u_visa"}))
+    assert KB.lookup("u_visa.duration").text["en"].strip() in messages[0]["text"]
+    assert SlotSet("last_entry", "u_visa.duration") in events
+
+
+def test_an_eligibility_question_never_says_yes_and_points_to_the_next_step():
+    messages, _ = run(ActionAnswer(), tracker("can I get a T visa?", "ask_t_visa",
+                                              [aspect("work"), aspect("qualify"),
+                                               {"entity": "topic", "value": "t_visa"}]))
+    text = " ".join(m.get("text") or "" for m in messages).lower()
+    assert not text.startswith("yes") and "you qualify" not in text
+    assert [m.get("response") for m in messages][1:] == ["utter_eligibility_honest"]
+
+
+def test_a_lone_follow_up_offers_the_topics_that_answer_it():
+    messages, events = run(ActionAnswer(), tracker("how long does it last", "ask_followup",
+                                                   [aspect("duration")]))
+    assert messages[0]["response"] == "utter_which_topic" and events == []
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[-1] == "/talk_to_human" and len(payloads) >= 2
+
+
+def test_an_unclear_message_with_an_aspect_of_the_last_topic_is_answered():
+    t = tracker("and my kids??", "nlu_fallback", [aspect("family")], {"last_topic": "t_visa"},
+                ranking=[{"name": "nlu_fallback", "confidence": 0.5}])
+    messages, events = run(ActionClarify(), t)
+    assert KB.lookup("t_visa.family").text["en"].strip() in messages[0]["text"]
+    assert SlotSet("last_topic", "t_visa") in events
+
+
+def test_after_the_emergency_reply_the_question_of_the_same_message_is_answered():
+    ranking = [{"name": "emergency", "confidence": 1.0}, {"name": "ask_vawa", "confidence": 0.6}]
+    t = tracker("my wife is a citizen and she hits me, can I fix my status on my own?", "emergency",
+                [aspect("family"), aspect("qualify")], ranking=ranking)
+    messages, _ = run(ActionAnswerAfterDanger(), t)
+    assert messages and KB.lookup("vawa.eligibility").text["en"].strip() in messages[0]["text"]
+
+
+def test_danger_without_a_question_gets_nothing_more():
+    ranking = [{"name": "emergency", "confidence": 1.0}, {"name": "ask_shelter", "confidence": 0.1}]
+    messages, events = run(ActionAnswerAfterDanger(),
+                           tracker("he is outside with a knife", "emergency", ranking=ranking))
+    assert messages == [] and events == []
