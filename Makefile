@@ -22,7 +22,7 @@ APT_GET     := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=nonint
 # Everything `rasa train` reads: a change to any of these retrains.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/rules data/stories bot/nlu -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: help install train run test test-unit test-browser screenshot validate stories eval bench forget clean check-sources
+.PHONY: help install train run test test-unit test-browser screenshot lint format validate stories eval bench forget clean check-sources
 
 help:
 	@echo "make run    install, train if needed, start the assistant (Ctrl-C stops it)"
@@ -61,6 +61,15 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 run: $(MODEL) $(WIDGET_DEPS)
 	$(PY) -m bot.launcher --model $(MODEL)
 
+# Lint and format check (ruff.toml): `make format` fixes what it can.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
 validate: $(STAMP)
 	$(RASA) data validate --quiet
 
@@ -80,7 +89,7 @@ screenshot: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM)
 	HARBOR_SCREENSHOT=$(CURDIR)/docs/widget-phone.png $(PY) -m pytest tests/browser/test_widget.py -q \
 	  -k test_a_quick_reply_click_sends_its_payload_and_shows_its_title
 
-test: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM) validate
+test: $(MODEL) $(WIDGET_DEPS) $(CHROMIUM) validate lint
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory stories
 

@@ -5,6 +5,7 @@ what the conversation already knows (the topic answered last, comparisons, eligi
 questions, a situation described in the same message). Every answer records its topic and
 entry in the `last_topic` / `last_entry` slots, so that a follow-up can lean on them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,11 +15,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import (ASPECT, FOLLOWUP_INTENT, LAST_ENTRY, LAST_TOPIC, TOPIC,
-                                  Resolution, resolve, topics_with, values)
+from actions.conversation import (
+    ASPECT,
+    FOLLOWUP_INTENT,
+    LAST_ENTRY,
+    LAST_TOPIC,
+    TOPIC,
+    Resolution,
+    resolve,
+    topics_with,
+    values,
+)
 from actions.knowledge import KnowledgeBase, knowledge_base
-from actions.render import HUMAN_KEY, button, language_of, render_answer
 from actions.referral_answers import add_state_referral
+from actions.render import HUMAN_KEY, button, language_of, render_answer
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +46,14 @@ def remembered(topic: Optional[str], entry_key: str) -> List[Dict[Text, Any]]:
     return [SlotSet(LAST_TOPIC, topic), SlotSet(LAST_ENTRY, entry_key)]
 
 
-def send(resolution: Resolution, kb: KnowledgeBase, dispatcher: CollectingDispatcher,
-         domain: Dict[Text, Any], language: str, tracker: Tracker) -> List[Dict[Text, Any]]:
+def send(
+    resolution: Resolution,
+    kb: KnowledgeBase,
+    dispatcher: CollectingDispatcher,
+    domain: Dict[Text, Any],
+    language: str,
+    tracker: Tracker,
+) -> List[Dict[Text, Any]]:
     """The answer, then the honest eligibility line and the situation line when they apply,
     then help in the person's state where the topic is a referral (actions/referral_answers.py)."""
     entry = resolution.entry
@@ -47,22 +63,18 @@ def send(resolution: Resolution, kb: KnowledgeBase, dispatcher: CollectingDispat
         dispatcher.utter_message(response="utter_eligibility_honest", title=title)
     if resolution.situation:
         dispatcher.utter_message(response="utter_situation_may_mean")
-    return remembered(resolution.topic, entry.key) + add_state_referral(dispatcher, tracker, domain,
-                                                                        resolution.topic)
+    return remembered(resolution.topic, entry.key) + add_state_referral(dispatcher, tracker, domain, resolution.topic)
 
 
-def resolve_message(kb: KnowledgeBase, tracker: Tracker,
-                    intent: Optional[str] = None) -> Optional[Resolution]:
+def resolve_message(kb: KnowledgeBase, tracker: Tracker, intent: Optional[str] = None) -> Optional[Resolution]:
     message = tracker.latest_message or {}
     classified = message.get("intent") or {}
     confidence = (classified.get("confidence") or 0.0) if intent is None else 0.0
     intent = intent or classified.get("name")
-    return resolve(kb, intent, aspects_in(message), values(message, TOPIC),
-                   tracker.get_slot(LAST_TOPIC), confidence)
+    return resolve(kb, intent, aspects_in(message), values(message, TOPIC), tracker.get_slot(LAST_TOPIC), confidence)
 
 
-def which_topic(kb: KnowledgeBase, tracker: Tracker, dispatcher: CollectingDispatcher,
-                language: str) -> None:
+def which_topic(kb: KnowledgeBase, tracker: Tracker, dispatcher: CollectingDispatcher, language: str) -> None:
     """A follow-up with nothing to follow: offer the topics that answer that aspect."""
     aspects = aspects_in(tracker.latest_message or {})
     buttons = []
@@ -82,8 +94,7 @@ class ActionAnswer(Action):
     def name(self) -> Text:
         return "action_answer"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         resolution = resolve_message(self.kb, tracker)
         if resolution is None:
@@ -130,8 +141,7 @@ class ActionAnswerAfterDanger(Action):
             return None
         return None
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = self.asked(tracker)
         if intent is None:
             return []

@@ -7,6 +7,7 @@ again, fix what changed and update `reviewed`. A referral without a phone whose 
 its name is flagged CHECK-QUOTE (to read again, not an error). Exit status 1 when a source is
 STALE, so CI or a cron job can remind the maintainers; 0 otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,10 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, NamedTuple, Optional
 
-from actions.knowledge import DEFAULT_DIR as KNOWLEDGE_DIR, load_knowledge
-from actions.referrals import DEFAULT_DIR as REFERRALS_DIR, load_referrals
+from actions.knowledge import DEFAULT_DIR as KNOWLEDGE_DIR
+from actions.knowledge import load_knowledge
+from actions.referrals import DEFAULT_DIR as REFERRALS_DIR
+from actions.referrals import load_referrals
 
 MAX_AGE_DAYS = 365
 
@@ -36,8 +39,9 @@ def referral_rows(folder: Path, today: dt.date, max_age: int) -> Iterable[Row]:
                 flags.append("STALE")
             if not referral.quote_shows_name:
                 flags.append("CHECK-QUOTE")
-            yield Row(f"{code} {referral.kind}: {referral.name['en']}", referral.source.url,
-                      referral.source.reviewed, flags)
+            yield Row(
+                f"{code} {referral.kind}: {referral.name['en']}", referral.source.url, referral.source.reviewed, flags
+            )
         for kind in place.missing:
             yield Row(f"{code} {kind}: (missing) {place.missing[kind]['en']}", "-", dt.date.min, [])
 
@@ -59,14 +63,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     rows = list(referral_rows(args.referrals, args.today, args.max_age_days))
     rows += list(knowledge_rows(args.knowledge, args.today, args.max_age_days))
     flagged = [r for r in rows if r.flags]
-    for row in (flagged if args.stale_only else rows):
+    for row in flagged if args.stale_only else rows:
         reviewed = "-" if row.reviewed == dt.date.min else row.reviewed.isoformat()
         flags = f"  [{', '.join(row.flags)}]" if row.flags else ""
         print(f"{reviewed}  {row.what}  <{row.source}>{flags}")
     stale = sum("STALE" in r.flags for r in rows)
     quotes = sum("CHECK-QUOTE" in r.flags for r in rows)
-    print(f"{len(rows)} items: {stale} reviewed more than {args.max_age_days} days ago (STALE), "
-          f"{quotes} quotes to check (CHECK-QUOTE)", file=sys.stderr)
+    print(
+        f"{len(rows)} items: {stale} reviewed more than {args.max_age_days} days ago (STALE), "
+        f"{quotes} quotes to check (CHECK-QUOTE)",
+        file=sys.stderr,
+    )
     return 1 if stale else 0
 
 

@@ -11,6 +11,7 @@ that may mean.
 Pure functions of the knowledge base and the parsed message, so that they are unit-tested
 without Rasa; the actions (answers.py, fallback.py) turn the result into messages and slots.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -87,8 +88,7 @@ def _specific(topic: Topic, aspects: Sequence[str]) -> bool:
     return bool(aspects) and topic.select(_order(aspects)) is not topic.overview
 
 
-def _comparison(kb: KnowledgeBase, named: Sequence[str], last_topic: Optional[str],
-                asked: bool) -> Optional[Entry]:
+def _comparison(kb: KnowledgeBase, named: Sequence[str], last_topic: Optional[str], asked: bool) -> Optional[Entry]:
     topic = kb.topics.get(COMPARISON_TOPIC)
     if topic is None:
         return None
@@ -103,9 +103,14 @@ def _comparison(kb: KnowledgeBase, named: Sequence[str], last_topic: Optional[st
     return topic.overview if asked else None
 
 
-def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
-            named: Sequence[str], last_topic: Optional[str],
-            confidence: float = 1.0) -> Optional[Resolution]:
+def resolve(
+    kb: KnowledgeBase,
+    intent: Optional[str],
+    aspects: Sequence[str],
+    named: Sequence[str],
+    last_topic: Optional[str],
+    confidence: float = 1.0,
+) -> Optional[Resolution]:
     """The entry that answers a message, or None when nothing says which topic it is about.
 
     intent: the classifier's intent; aspects / named: the `aspect` / `topic` entities;
@@ -117,8 +122,7 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
     last_topic = last_topic if last_topic in kb.topics else None
     compared = [t for t in named if t in COMPARABLE]
     asks_comparison = intent == COMPARISON_INTENT
-    if asks_comparison or len(compared) >= 2 or (COMPARE in aspects and compared
-                                                 and compared[0] != last_topic):
+    if asks_comparison or len(compared) >= 2 or (COMPARE in aspects and compared and compared[0] != last_topic):
         entry = _comparison(kb, named, last_topic, asks_comparison)
         if entry is not None:
             return Resolution(entry, remember=compared[0] if compared else last_topic)
@@ -130,10 +134,12 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
         if chosen is None:
             return None
         topic = kb.topics[chosen]
-    elif named and topic.name not in named and (
-            qualify or topic.name in STORY_TOPICS
-            or (confidence < SURE and _specific(kb.topics[named[0]], aspects))):
-        topic = kb.topics[named[0]]        # "…took my passport. Can I get a T visa?"
+    elif (
+        named
+        and topic.name not in named
+        and (qualify or topic.name in STORY_TOPICS or (confidence < SURE and _specific(kb.topics[named[0]], aspects)))
+    ):
+        topic = kb.topics[named[0]]  # "…took my passport. Can I get a T visa?"
     elif not named and last_topic and last_topic != topic.name:
         remembered = kb.topics[last_topic]  # "does it cost money?" after the T visa
         if _specific(remembered, aspects) and not _specific(topic, aspects):
@@ -145,8 +151,12 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
     remember = None
     for aspect, target in REDIRECTS.items():
         others = [a for a in aspects if a != aspect]
-        if aspect in aspects and target in kb.topics and not _specific(topic, others) \
-                and not any(aspect in e.aspects for e in topic.entries):
+        if (
+            aspect in aspects
+            and target in kb.topics
+            and not _specific(topic, others)
+            and not any(aspect in e.aspects for e in topic.entries)
+        ):
             remember, topic = topic.name, kb.topics[target]
     if topic.name in SIDE_TOPICS and not named and last_topic and remember is None:
         remember = last_topic
@@ -158,5 +168,8 @@ def resolve(kb: KnowledgeBase, intent: Optional[str], aspects: Sequence[str],
 def topics_with(kb: KnowledgeBase, aspects: Iterable[str]) -> List[Topic]:
     """Topics that have an entry for one of the aspects: the choices for a lone follow-up."""
     wanted = [ALIASES.get(a, a) for a in aspects if a != QUALIFY]
-    return [t for t in kb.topics.values()
-            if t.name != COMPARISON_TOPIC and any(a in e.aspects for e in t.entries for a in wanted)]
+    return [
+        t
+        for t in kb.topics.values()
+        if t.name != COMPARISON_TOPIC and any(a in e.aspects for e in t.entries for a in wanted)
+    ]

@@ -1,4 +1,5 @@
 """action_clarify: an unclear message gets one clarifying step, then the menu."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -46,8 +47,7 @@ class ActionClarify(Action):
             return None
         return resolution
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         followup = self.as_followup(tracker)
         if followup is not None:  # "and my kids?" after the T visa: unclear alone, clear here

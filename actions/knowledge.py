@@ -4,6 +4,7 @@ Each file is one topic (see README, "How to change a fact"). Loading fails with 
 KnowledgeError that names the file, the key and the problem, so a malformed or
 incomplete file stops the action server at start instead of misleading a user later.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,7 +54,7 @@ class Source:
 
 @dataclass(frozen=True)
 class PolicyStatus:
-    state: str                      # in_force | replaced
+    state: str  # in_force | replaced
     effective: dt.date
     replaced_on: Optional[dt.date] = None
     replaced_by: Optional[str] = None
@@ -79,6 +80,7 @@ class Entry:
 @dataclass(frozen=True)
 class NavigationStep:
     """A button that starts a conversation step (a self-check…) instead of an entry."""
+
     id: str
     intent: str
     button: Dict[str, str]
@@ -133,6 +135,7 @@ class KnowledgeBase:
 
 
 # --- reading and validating ---------------------------------------------------------------
+
 
 class _Reader:
     """Typed access to one YAML mapping, raising KnowledgeError with the key path."""
@@ -195,8 +198,7 @@ def _status(reader: _Reader) -> PolicyStatus:
         reader.fail(f"must be one of {', '.join(POLICY_STATES)}", "state")
     status = PolicyStatus(state=state, effective=reader.date("effective"))
     if state == "replaced":
-        status = PolicyStatus(state, status.effective, reader.date("replaced_on"),
-                              reader.text("replaced_by"))
+        status = PolicyStatus(state, status.effective, reader.date("replaced_on"), reader.text("replaced_by"))
     return status
 
 
@@ -211,8 +213,7 @@ def _entry(topic: str, reader: _Reader, today: dt.date) -> Entry:
             if problem:
                 source.fail(f"{topic}.{entry_id}: source {url} {problem}", "url")
         elif not (PROJECT_ROOT / url.split("#")[0]).is_file():
-            source.fail(f"{topic}.{entry_id}: {url} must be an https address or a file of this project",
-                        "url")
+            source.fail(f"{topic}.{entry_id}: {url} must be an https address or a file of this project", "url")
         sources.append(Source(title=source.text("title"), url=url))
     reviewed = reader.date("reviewed")
     if reviewed > today:
@@ -226,8 +227,11 @@ def _entry(topic: str, reader: _Reader, today: dt.date) -> Entry:
     for lang, words in text.items():
         typed = typed_contact(words)
         if typed:
-            reader.fail(f"{topic}.{entry_id}: write {typed[1]} instead of {typed[0]} "
-                        "(contact details live in data/contacts.yml)", f"text.{lang}")
+            reader.fail(
+                f"{topic}.{entry_id}: write {typed[1]} instead of {typed[0]} "
+                "(contact details live in data/contacts.yml)",
+                f"text.{lang}",
+            )
     try:  # contact details live in data/contacts.yml; the text names them, e.g. {hotline.phone}
         text = {lang: fill(words, lang) for lang, words in text.items()}
     except ContactError as error:
@@ -262,10 +266,10 @@ def load_topic(file: Path, today: Optional[dt.date] = None) -> Topic:
         reader.fail(f"duplicate id(s): {', '.join(duplicates)}", "entries")
     overviews = [e.id for e in entries if not e.aspects]
     if len(overviews) != 1:
-        reader.fail(f"exactly one entry needs `aspects: []` (the overview); found {len(overviews)}",
-                    "entries")
-    return Topic(name=name, intent=reader.text("intent"), title=reader.languages("title"),
-                 legal=legal, entries=tuple(entries))
+        reader.fail(f"exactly one entry needs `aspects: []` (the overview); found {len(overviews)}", "entries")
+    return Topic(
+        name=name, intent=reader.text("intent"), title=reader.languages("title"), legal=legal, entries=tuple(entries)
+    )
 
 
 def load_navigation(file: Path) -> Dict[str, NavigationStep]:
@@ -273,8 +277,7 @@ def load_navigation(file: Path) -> Dict[str, NavigationStep]:
     steps = {}
     for step_id in reader.child("navigation").data:
         step = reader.child("navigation").child(step_id)
-        steps[step_id] = NavigationStep(id=step_id, intent=step.text("intent"),
-                                        button=step.languages("button"))
+        steps[step_id] = NavigationStep(id=step_id, intent=step.text("intent"), button=step.languages("button"))
     return steps
 
 
@@ -303,8 +306,9 @@ def load_knowledge(folder: Path = DEFAULT_DIR, today: Optional[dt.date] = None) 
                 try:
                     base.lookup(ref)
                 except KeyError:
-                    raise KnowledgeError(folder / f"{topic.name}.yml", f"entries[{index}].next",
-                                         f"'{ref}' does not name an entry") from None
+                    raise KnowledgeError(
+                        folder / f"{topic.name}.yml", f"entries[{index}].next", f"'{ref}' does not name an entry"
+                    ) from None
     return base
 
 

@@ -7,6 +7,7 @@ this module adds the state block ("In Arizona: …") from data/referrals/, or as
 "I'm in Florida" after "I need a shelter" answers the shelter question for Florida.
 All wording is domain responses (utter_referral_*, utter_ask_place*); nothing here is logged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,10 +23,10 @@ from actions.render import format_date, language_of, phrase
 logger = logging.getLogger(__name__)
 
 PLACE_SLOT, KIND_SLOT = "place", "referral_kind"
-DECLINED = "declined"          # the place slot's value after "I'd rather not say"
-AMBIGUOUS_SEPARATOR = "|"      # "IL|MO|MA": a city in several states (bot/nlu/place.py)
-MAX_ITEMS = 4                  # a state block stays short on a phone
-DEFAULT_TOPIC = "local_help"   # a place given with no referral question pending
+DECLINED = "declined"  # the place slot's value after "I'd rather not say"
+AMBIGUOUS_SEPARATOR = "|"  # "IL|MO|MA": a city in several states (bot/nlu/place.py)
+MAX_ITEMS = 4  # a state block stays short on a phone
+DEFAULT_TOPIC = "local_help"  # a place given with no referral question pending
 
 # Which services of a state each referral answer names (topics of data/knowledge/, and the
 # ends of the two self-checks). A topic not listed here gives no state block and no question.
@@ -61,8 +62,9 @@ def item_line(referral: Referral, domain: Dict[str, Any], language: str) -> str:
     kind = phrase(domain, f"utter_referral_kind_{referral.kind}", language)
     name = referral.name[language]
     if referral.phone:
-        return phrase(domain, "utter_referral_item_phone", language, kind=kind, name=name,
-                      phone=referral.phone, url=referral.url)
+        return phrase(
+            domain, "utter_referral_item_phone", language, kind=kind, name=name, phone=referral.phone, url=referral.url
+        )
     return phrase(domain, "utter_referral_item", language, kind=kind, name=name, url=referral.url)
 
 
@@ -75,26 +77,30 @@ def state_block(place: Place, topic: str, domain: Dict[str, Any], language: str)
     oldest = min(r.source.reviewed for r in referrals)
     lines = [phrase(domain, "utter_referral_intro", language, place=place.name[language])]
     lines += [item_line(r, domain, language) for r in referrals]
-    lines.append(phrase(domain, "utter_referral_checked", language,
-                        reviewed=format_date(oldest, language)))
+    lines.append(phrase(domain, "utter_referral_checked", language, reviewed=format_date(oldest, language)))
     return "\n".join(lines)
 
 
-def place_buttons(codes: Sequence[str], directory: ReferralDirectory, domain: Dict[str, Any],
-                  language: str) -> List[Dict[str, str]]:
+def place_buttons(
+    codes: Sequence[str], directory: ReferralDirectory, domain: Dict[str, Any], language: str
+) -> List[Dict[str, str]]:
     buttons = []
     for code in codes:
         place = directory.place(code)
         title = place.name[language] if place else place_name(code)
         buttons.append({"title": title, "payload": f'/inform_place{{"place":"{code}"}}'})
-    buttons.append({"title": phrase(domain, "utter_referral_skip_button", language),
-                    "payload": "/decline_place"})
+    buttons.append({"title": phrase(domain, "utter_referral_skip_button", language), "payload": "/decline_place"})
     return buttons
 
 
-def add_state_referral(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any],
-                       topic: Optional[str], directory: Optional[ReferralDirectory] = None,
-                       ask: bool = True) -> List[Dict[Text, Any]]:
+def add_state_referral(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: Dict[str, Any],
+    topic: Optional[str],
+    directory: Optional[ReferralDirectory] = None,
+    ask: bool = True,
+) -> List[Dict[Text, Any]]:
     """After a referral answer: the state block, or the question "which state?" (optional).
 
     Returns the events to add (which referral was asked for; the place cleared when it named
@@ -108,8 +114,10 @@ def add_state_referral(dispatcher: CollectingDispatcher, tracker: Tracker, domai
         events: List[Dict[Text, Any]] = [SlotSet(KIND_SLOT, topic)]
         codes = place_codes(tracker)
         if len(codes) > 1:
-            dispatcher.utter_message(text=phrase(domain, "utter_ask_place_which", language),
-                                     buttons=place_buttons(codes[:5], directory, domain, language))
+            dispatcher.utter_message(
+                text=phrase(domain, "utter_ask_place_which", language),
+                buttons=place_buttons(codes[:5], directory, domain, language),
+            )
             return events + [SlotSet(PLACE_SLOT, None)]
         if codes:
             place = directory.place(codes[0])
@@ -135,8 +143,7 @@ class ActionReferral(Action):
     def name(self) -> Text:
         return "action_referral"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         topic = tracker.get_slot(KIND_SLOT) or DEFAULT_TOPIC
         if not place_codes(tracker):  # an inform_place with no place we could recognise
             dispatcher.utter_message(response="utter_ask_place_again")

@@ -8,6 +8,7 @@ A kind with nothing to list is named under `missing` with the reason, never left
 Loading fails with a ReferralError that names the file, the key and the problem, so a
 malformed file stops the action server at start (the same rules as actions/knowledge.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,12 +24,11 @@ from typing import Callable, Dict, Iterable, Optional, Tuple
 
 import us
 
-from actions.knowledge import KnowledgeError, LANGUAGES, PROJECT_ROOT, _read_yaml, _Reader
+from actions.knowledge import LANGUAGES, PROJECT_ROOT, KnowledgeError, _read_yaml, _Reader
 
 DEFAULT_DIR = PROJECT_ROOT / "data" / "referrals"
 # The kinds of service, in the order a state block lists them.
-KINDS = ("trafficking", "compensation", "legal_aid", "immigration_pro_bono", "domestic_violence",
-         "basic_needs")
+KINDS = ("trafficking", "compensation", "legal_aid", "immigration_pro_bono", "domestic_violence", "basic_needs")
 REQUIRED_KINDS = ("compensation", "legal_aid")  # every place has these (issue 15)
 PLACES = tuple(s.abbr for s in us.states.STATES) + ("DC", "PR")  # 50 states, DC, Puerto Rico
 MAX_NOTE_WORDS = 25
@@ -88,6 +88,7 @@ class ReferralDirectory:
 
 # --- reading and validating ---------------------------------------------------------------
 
+
 def default_publisher_check() -> Optional[PublisherCheck]:
     """actions.sources.source_problem (the reviewed publisher list), when that module exists."""
     if importlib.util.find_spec("actions.sources") is None:
@@ -116,8 +117,11 @@ def _shows_name(name: str, quote: str, place_names: Iterable[str]) -> bool:
         skip.update(_comparable(place).split())
     words = [w for w in _comparable(head).split() if w not in skip]
     quoted = set(_comparable(quote).split())
-    return bool(words) and all(w in quoted or w.replace("org", " org") in quoted for w in words) or (
-        _comparable(head) in _comparable(quote))
+    return (
+        bool(words)
+        and all(w in quoted or w.replace("org", " org") in quoted for w in words)
+        or (_comparable(head) in _comparable(quote))
+    )
 
 
 def _digits(text: str) -> str:
@@ -149,12 +153,21 @@ def _source(reader: _RefReader, today: dt.date, publisher_check: Optional[Publis
     reviewed = reader.date("reviewed")
     if reviewed > today:
         reader.fail(f"{reviewed} is in the future", "reviewed")
-    return ReferralSource(url=reader.https("url", publisher_check), title=reader.text("title"),
-                          quote=reader.text("quote"), reviewed=reviewed)
+    return ReferralSource(
+        url=reader.https("url", publisher_check),
+        title=reader.text("title"),
+        quote=reader.text("quote"),
+        reviewed=reviewed,
+    )
 
 
-def _referral(kind: str, reader: _RefReader, today: dt.date,
-              publisher_check: Optional[PublisherCheck], place_names: Iterable[str] = ()) -> Referral:
+def _referral(
+    kind: str,
+    reader: _RefReader,
+    today: dt.date,
+    publisher_check: Optional[PublisherCheck],
+    place_names: Iterable[str] = (),
+) -> Referral:
     name = reader.languages("name")
     url = reader.https("url")
     source = _source(reader.child("source"), today, publisher_check)
@@ -169,18 +182,15 @@ def _referral(kind: str, reader: _RefReader, today: dt.date,
     # With no phone, the quote should show the program's name. Names are glossed and quotes
     # excerpted in many ways, so a quote that does not is flagged for review by
     # `make check-sources` (actions/check_sources.py) rather than stopping the server.
-    shows_name = phone is not None or any(_shows_name(name[lang], source.quote, place_names)
-                                          for lang in LANGUAGES)
+    shows_name = phone is not None or any(_shows_name(name[lang], source.quote, place_names) for lang in LANGUAGES)
     note = reader.optional_languages("note")
     for lang, text in (note or {}).items():
         if len(text.split()) > MAX_NOTE_WORDS:
             reader.fail(f"must be at most {MAX_NOTE_WORDS} words", f"note.{lang}")
-    return Referral(kind=kind, name=name, url=url, source=source, phone=phone, note=note,
-                    quote_shows_name=shows_name)
+    return Referral(kind=kind, name=name, url=url, source=source, phone=phone, note=note, quote_shows_name=shows_name)
 
 
-def load_place(file: Path, today: Optional[dt.date] = None,
-               publisher_check: Optional[PublisherCheck] = None) -> Place:
+def load_place(file: Path, today: Optional[dt.date] = None, publisher_check: Optional[PublisherCheck] = None) -> Place:
     today = today or dt.date.today()
     try:
         data = _read_yaml(file)
@@ -200,8 +210,10 @@ def load_place(file: Path, today: Optional[dt.date] = None,
     missing_reader = _RefReader(file, missing_raw, "missing")
     for key in list(resources_reader.data) + list(missing_raw):
         if key not in KINDS:
-            reader.fail(f"unknown kind '{key}' (kinds: {', '.join(KINDS)})",
-                        f"{'resources' if key in resources_reader.data else 'missing'}.{key}")
+            reader.fail(
+                f"unknown kind '{key}' (kinds: {', '.join(KINDS)})",
+                f"{'resources' if key in resources_reader.data else 'missing'}.{key}",
+            )
     resources: Dict[str, Tuple[Referral, ...]] = {}
     missing: Dict[str, Dict[str, str]] = {}
     for kind in KINDS:
@@ -211,24 +223,26 @@ def load_place(file: Path, today: Optional[dt.date] = None,
         if listed:
             items = resources_reader.items(kind)
             resources[kind] = tuple(
-                _referral(kind, _RefReader(file, raw, f"resources.{kind}[{i}]"), today, publisher_check,
-                          place_names.values())
-                for i, raw in enumerate(items))
+                _referral(
+                    kind, _RefReader(file, raw, f"resources.{kind}[{i}]"), today, publisher_check, place_names.values()
+                )
+                for i, raw in enumerate(items)
+            )
         elif kind in REQUIRED_KINDS:
             reader.fail("every place needs at least one (it cannot be missing)", f"resources.{kind}")
         elif kind in missing_raw:
             missing[kind] = missing_reader.languages(kind)
         else:
-            reader.fail("is neither listed under resources nor explained under missing",
-                        f"resources.{kind}")
+            reader.fail("is neither listed under resources nor explained under missing", f"resources.{kind}")
     return Place(code=code, name=place_names, resources=resources, missing=missing)
 
 
 _DEFAULT_CHECK = object()
 
 
-def load_referrals(folder: Path = DEFAULT_DIR, today: Optional[dt.date] = None,
-                   publisher_check=_DEFAULT_CHECK) -> ReferralDirectory:
+def load_referrals(
+    folder: Path = DEFAULT_DIR, today: Optional[dt.date] = None, publisher_check=_DEFAULT_CHECK
+) -> ReferralDirectory:
     """Loads every `<code>.yml` in `folder`. Any number of places (tests use a few)."""
     if not folder.is_dir():
         raise ReferralError(folder, "(folder)", "the referral folder does not exist")

@@ -5,6 +5,7 @@ Channel-neutral: a message is text plus buttons whose payloads are Rasa intents
 phrases ("Source: … reviewed …", "information, not legal advice") are domain responses,
 so their wording lives in domain.yml with the rest of the static text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,10 +18,34 @@ HUMAN_KEY = "human.overview"
 MAX_BUTTONS = 4  # more is hard to read on a phone and on SMS as numbered options
 
 MONTHS = {
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"],
-    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
 }
 
 
@@ -37,8 +62,15 @@ def phrase(domain: Dict[str, Any], response: str, language: str, **values: Any) 
     """The text of a domain response in `language`, with {placeholders} filled."""
     variants = domain.get("responses", {}).get(response, [])
     default = next((v for v in variants if not v.get("condition")), None)
-    chosen = next((v for v in variants for c in v.get("condition") or []
-                   if c.get("name") == "language" and c.get("value") == language), default)
+    chosen = next(
+        (
+            v
+            for v in variants
+            for c in v.get("condition") or []
+            if c.get("name") == "language" and c.get("value") == language
+        ),
+        default,
+    )
     text = (chosen or {}).get("text", "")
     return text.format(**values) if values else text
 
@@ -66,20 +98,24 @@ def next_buttons(entry: Entry, kb: KnowledgeBase, language: str) -> List[Dict[st
 
 def answer_text(entry: Entry, topic: Topic, domain: Dict[str, Any], language: str) -> str:
     source = entry.sources[0]
-    lines = [entry.text[language].strip(),
-             phrase(domain, "utter_source_line", language,
-                    source=f"{source.title} ({source.url})" if source.is_web else source.title,
-                    reviewed=format_date(entry.reviewed, language))]
+    lines = [
+        entry.text[language].strip(),
+        phrase(
+            domain,
+            "utter_source_line",
+            language,
+            source=f"{source.title} ({source.url})" if source.is_web else source.title,
+            reviewed=format_date(entry.reviewed, language),
+        ),
+    ]
     if topic.legal:
         lines.append(phrase(domain, "utter_not_legal_advice", language))
     return "\n\n".join(line for line in lines if line)
 
 
-def render_answer(entry: Entry, kb: KnowledgeBase, domain: Dict[str, Any],
-                  language: str) -> Dict[str, Any]:
+def render_answer(entry: Entry, kb: KnowledgeBase, domain: Dict[str, Any], language: str) -> Dict[str, Any]:
     topic = kb.topics[entry.topic]
-    return {"text": answer_text(entry, topic, domain, language),
-            "buttons": next_buttons(entry, kb, language)}
+    return {"text": answer_text(entry, topic, domain, language), "buttons": next_buttons(entry, kb, language)}
 
 
 def topic_button(topic: Topic, language: str) -> Dict[str, str]:

@@ -4,6 +4,7 @@ The questions are domain responses (utter_ask_<slot>); the forms are filled by t
 yes / no / not sure intents. These actions reset the answers before a new check and
 explain the result when a check is complete.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -22,8 +23,12 @@ TRAFFICKING_SLOTS = ("tc_force", "tc_deceived", "tc_debt", "tc_documents", "tc_l
 PROTECTION_SLOTS = ("pc_trafficked", "pc_crime_victim", "pc_police", "pc_family_abuse")
 LEGAL_HELP_KEY = "legal_help.overview"
 # The topic a follow-up right after a result is about ("how long does it take?").
-REASON_TOPICS = {"utter_pc_reason_cp": "continued_presence", "utter_pc_reason_t": "t_visa",
-                 "utter_pc_reason_u": "u_visa", "utter_pc_reason_vawa": "vawa"}
+REASON_TOPICS = {
+    "utter_pc_reason_cp": "continued_presence",
+    "utter_pc_reason_t": "t_visa",
+    "utter_pc_reason_u": "u_visa",
+    "utter_pc_reason_vawa": "vawa",
+}
 TRAFFICKING_RESULT_TOPIC = {True: "t_visa", False: "signs"}
 
 
@@ -64,8 +69,7 @@ class ActionTraffickingCheckResult(Action):
     def name(self) -> Text:
         return "action_trafficking_check_result"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         count = trafficking_signs(tracker)
         if count:
             dispatcher.utter_message(response="utter_tc_result_signs", count=count)
@@ -73,9 +77,11 @@ class ActionTraffickingCheckResult(Action):
             dispatcher.utter_message(response="utter_tc_result_unclear")
         dispatcher.utter_message(response="utter_tc_next_steps")
         topic = TRAFFICKING_RESULT_TOPIC[count > 0]
-        return cleared(TRAFFICKING_SLOTS) + [SlotSet(LAST_TOPIC, topic),
-                                             SlotSet(LAST_ENTRY, f"{topic}.overview")] + \
-            add_state_referral(dispatcher, tracker, domain, "trafficking_check")
+        return (
+            cleared(TRAFFICKING_SLOTS)
+            + [SlotSet(LAST_TOPIC, topic), SlotSet(LAST_ENTRY, f"{topic}.overview")]
+            + add_state_referral(dispatcher, tracker, domain, "trafficking_check")
+        )
 
 
 class ActionProtectionsCheckResult(Action):
@@ -85,8 +91,7 @@ class ActionProtectionsCheckResult(Action):
     def name(self) -> Text:
         return "action_protections_check_result"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         fits = fitting_protections(tracker)
         if fits:
             dispatcher.utter_message(response="utter_pc_intro_results")
@@ -97,6 +102,8 @@ class ActionProtectionsCheckResult(Action):
         legal_help = self.kb.lookup(LEGAL_HELP_KEY)
         dispatcher.utter_message(**render_answer(legal_help, self.kb, domain, language_of(tracker)))
         topic = REASON_TOPICS[fits[0]] if fits else "protections"
-        return cleared(PROTECTION_SLOTS) + [SlotSet(LAST_TOPIC, topic),
-                                            SlotSet(LAST_ENTRY, f"{topic}.overview")] + \
-            add_state_referral(dispatcher, tracker, domain, "protections_check")
+        return (
+            cleared(PROTECTION_SLOTS)
+            + [SlotSet(LAST_TOPIC, topic), SlotSet(LAST_ENTRY, f"{topic}.overview")]
+            + add_state_referral(dispatcher, tracker, domain, "protections_check")
+        )

@@ -4,6 +4,7 @@ A source is acceptable when it is an https:// address whose host is on the revie
 publishers in data/knowledge/publishers.yml. `source_problem` says why one is not; the
 knowledge loader (and the referral loader) refuse to start on any source it objects to.
 """
+
 from __future__ import annotations
 
 import functools
@@ -58,6 +59,5 @@ def source_problem(url: str) -> Optional[str]:
     if parts.username or parts.password or port not in (None, 443):
         return "must be a plain https address (no user, password or port)"
     if publisher_of(url) is None:
-        return (f"host {parts.hostname} is not on the reviewed list of publishers "
-                f"(data/knowledge/publishers.yml)")
+        return f"host {parts.hostname} is not on the reviewed list of publishers (data/knowledge/publishers.yml)"
     return None

@@ -8,6 +8,7 @@ One module per concern: `split` (held-out NLU data), `train` (cached training), 
 (intent accuracy), `serve` (one running stack: cold start, behaviour, load, memory), `load`
 (concurrent REST conversations), `memory` (RSS sampling), `machine`, `report`.
 """
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

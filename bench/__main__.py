@@ -4,6 +4,7 @@ Steps, in order: the held-out split → training (cached) → held-out NLU score
 model as a running stack, one at a time so that they do not share the 2 cores → report
 (results/bench/report.md, results.json, bench.png) → docs/benchmark.md's benchmark section.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,12 @@ PLOT_MAX_BYTES = 150_000  # copied into docs/ for the README only if it stays sm
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="development run: small load, 1 cold start, Rasa's default config trained with "
-                         f"{train.QUICK_EPOCHS} epochs (labelled QUICK; never updates the README)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="development run: small load, 1 cold start, Rasa's default config trained with "
+        f"{train.QUICK_EPOCHS} epochs (labelled QUICK; never updates the README)",
+    )
     ap.add_argument("--retrain", action="store_true", help="train again even if a cached model matches")
     ap.add_argument("--train-only", action="store_true", help="train (and cache) the models, then stop")
     ap.add_argument("--models", default="harbor,default", help="which to run: harbor,default")
@@ -36,9 +40,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=42, help="seed of the NLU split and of the conversations")
     ap.add_argument("--skip-nlu", action="store_true", help="leave out the held-out NLU evaluation")
     ap.add_argument("--skip-serve", action="store_true", help="leave out the running stacks")
-    ap.add_argument("--update-docs", action=argparse.BooleanOptionalAction, default=False,
-                    help="replace docs/benchmark.md's benchmark table (between the bench markers)")
-    ap.add_argument("--out", type=Path, help="where to write the report (default results/bench; quick: results/bench/quick)")
+    ap.add_argument(
+        "--update-docs",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="replace docs/benchmark.md's benchmark table (between the bench markers)",
+    )
+    ap.add_argument(
+        "--out", type=Path, help="where to write the report (default results/bench; quick: results/bench/quick)"
+    )
     ap.add_argument("--report-only", action="store_true", help="rewrite the report from the saved results.json")
     args = ap.parse_args(argv)
     args.cold_starts = args.cold_starts if args.cold_starts is not None else (1 if args.quick else 2)
@@ -58,8 +68,10 @@ def prepare_split(out: Path, seed: int):
     split.write_training_files(train_files, train_dir)
     cases = out / "split" / "test.json"
     cases.write_text(json.dumps(test_cases, ensure_ascii=False, indent=0), encoding="utf-8")
-    print(f"held-out split: {len(test_cases)} test sentences "
-          f"({sum(c['lang'] == 'en' for c in test_cases)} EN, {sum(c['lang'] == 'es' for c in test_cases)} ES)")
+    print(
+        f"held-out split: {len(test_cases)} test sentences "
+        f"({sum(c['lang'] == 'en' for c in test_cases)} EN, {sum(c['lang'] == 'es' for c in test_cases)} ES)"
+    )
     return train_dir, cases
 
 
@@ -73,10 +85,12 @@ def write_report(results: dict, out: Path, update_docs: bool) -> None:
     plot = None
     if png and png.stat().st_size <= PLOT_MAX_BYTES:
         shutil.copyfile(png, ROOT / "docs" / "bench.png")
-        plot = "bench.png"                       # beside docs/benchmark.md
+        plot = "bench.png"  # beside docs/benchmark.md
     page = ROOT / "docs" / "benchmark.md"
-    page.write_text(report.replace_between(page.read_text(encoding="utf-8"),
-                                           report.summary_markdown(results, plot)), encoding="utf-8")
+    page.write_text(
+        report.replace_between(page.read_text(encoding="utf-8"), report.summary_markdown(results, plot)),
+        encoding="utf-8",
+    )
     print("docs/benchmark.md: benchmark section updated")
 
 
@@ -90,11 +104,22 @@ def main(argv=None) -> None:
         return
 
     started = time.monotonic()
-    results = {"quick": args.quick, "machine": machine.describe(),
-               "settings": {"plan": load.parse_plan(args.load), "turns": args.turns, "warmup": args.warmup,
-                            "cold_starts": args.cold_starts, "seed": args.seed, "models": args.models,
-                            "quick_epochs": train.QUICK_EPOCHS if args.quick else None},
-               "models": {}, "nlu": {}, "serve": {}}
+    results = {
+        "quick": args.quick,
+        "machine": machine.describe(),
+        "settings": {
+            "plan": load.parse_plan(args.load),
+            "turns": args.turns,
+            "warmup": args.warmup,
+            "cold_starts": args.cold_starts,
+            "seed": args.seed,
+            "models": args.models,
+            "quick_epochs": train.QUICK_EPOCHS if args.quick else None,
+        },
+        "models": {},
+        "nlu": {},
+        "serve": {},
+    }
     print(f"bench: {'QUICK ' if args.quick else ''}run, results in {out}", flush=True)
 
     train_dir, cases = prepare_split(out, args.seed)
@@ -102,8 +127,9 @@ def main(argv=None) -> None:
     for name in args.models:
         results["models"][name] = {
             "full": train.train(name, "full", models_dir, quick=args.quick, retrain=args.retrain).as_dict(),
-            "nlu": train.train(name, "nlu", models_dir, quick=args.quick, retrain=args.retrain,
-                               nlu_data=train_dir).as_dict(),
+            "nlu": train.train(
+                name, "nlu", models_dir, quick=args.quick, retrain=args.retrain, nlu_data=train_dir
+            ).as_dict(),
         }
     if args.train_only:
         print(json.dumps(results["models"], indent=1))
@@ -114,7 +140,8 @@ def main(argv=None) -> None:
             print(f"held-out NLU: {name}", flush=True)
             model = results["models"][name]["nlu"]["path"]
             results["nlu"][name] = nlu_eval.evaluate(
-                model, cases, out / f"nlu-predictions-{name}.json", out / f"nlu-eval-{name}.log")
+                model, cases, out / f"nlu-predictions-{name}.json", out / f"nlu-eval-{name}.log"
+            )
             for lang, s in results["nlu"][name].items():
                 print(f"  {name} {lang}: accuracy {s['accuracy']:.3f}, macro-F1 {s['macro_f1']:.3f}", flush=True)
 
@@ -124,10 +151,19 @@ def main(argv=None) -> None:
             print(f"stack: {name}", flush=True)
             rasa_port, action_port = PORTS[name]
             results["serve"][name] = serve.measure(
-                name, Path(results["models"][name]["full"]["path"]), rasa_port, action_port,
-                out / "run" / name, cold_starts=args.cold_starts, plan=results["settings"]["plan"],
-                warmup=args.warmup, turns=args.turns, pools=pools, seed=args.seed,
-                plain_rasa=(name == "default"))  # the baseline runs as Rasa ships
+                name,
+                Path(results["models"][name]["full"]["path"]),
+                rasa_port,
+                action_port,
+                out / "run" / name,
+                cold_starts=args.cold_starts,
+                plan=results["settings"]["plan"],
+                warmup=args.warmup,
+                turns=args.turns,
+                pools=pools,
+                seed=args.seed,
+                plain_rasa=(name == "default"),
+            )  # the baseline runs as Rasa ships
             (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
 
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -3,6 +3,7 @@
 chat_eval.py prints one `lang/category  passed/total` line per category, a `FAIL id [lang/cat]`
 line per failure (with --show-failures) and `pass P/N (R%)` last; this reads those lines.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,15 +33,27 @@ def parse(stdout: str) -> Dict:
             overall = [int(m["passed"]), int(m["total"])]
     if overall is None:
         raise ValueError("chat_eval.py printed no `pass P/N` line")
-    return {"passed": overall[0], "total": overall[1],
-            "by_lang": {lang: {"passed": p, "total": n} for lang, (p, n) in sorted(by_lang.items())},
-            "failures": failures}
+    return {
+        "passed": overall[0],
+        "total": overall[1],
+        "by_lang": {lang: {"passed": p, "total": n} for lang, (p, n) in sorted(by_lang.items())},
+        "failures": failures,
+    }
 
 
 def run(url: str, log: Path, cases: Path = SHARED_EVAL / "dev.yml") -> Dict:
     result = subprocess.run(
-        [sys.executable, str(SHARED_EVAL / "chat_eval.py"), str(cases),
-         "--url", f"{url}/webhooks/rest/webhook", "--show-failures"],
-        capture_output=True, text=True, timeout=1800)
+        [
+            sys.executable,
+            str(SHARED_EVAL / "chat_eval.py"),
+            str(cases),
+            "--url",
+            f"{url}/webhooks/rest/webhook",
+            "--show-failures",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     log.write_text(result.stdout + result.stderr, encoding="utf-8")
     return parse(result.stdout)

@@ -7,6 +7,7 @@ seeded, from the realistic questions of the shared behaviour cases and our parap
 Latency is per request (send to full reply); throughput is answered messages per second of
 the phase's wall-clock time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,16 +68,24 @@ class Phase:
     def summary(self) -> dict:
         lat = self.latencies_ms
         return {
-            "concurrency": self.concurrency, "conversations": self.conversations, "turns": self.turns,
-            "requests": len(lat) + self.errors, "errors": self.errors, "empty_replies": self.empty,
+            "concurrency": self.concurrency,
+            "conversations": self.conversations,
+            "turns": self.turns,
+            "requests": len(lat) + self.errors,
+            "errors": self.errors,
+            "empty_replies": self.empty,
             "seconds": round(self.seconds, 2),
             "throughput_msg_s": len(lat) / self.seconds if self.seconds else 0.0,
-            "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95), "p99_ms": percentile(lat, 99),
+            "p50_ms": percentile(lat, 50),
+            "p95_ms": percentile(lat, 95),
+            "p99_ms": percentile(lat, 99),
             "mean_ms": sum(lat) / len(lat) if lat else float("nan"),
         }
 
 
-async def _run_phase(url: str, convs: List[List[str]], concurrency: int, tag: str) -> Tuple[List[float], int, int, float]:
+async def _run_phase(
+    url: str, convs: List[List[str]], concurrency: int, tag: str
+) -> Tuple[List[float], int, int, float]:
     import aiohttp  # only here: the pure helpers above are used by the unit tests
 
     queue: asyncio.Queue = asyncio.Queue()
@@ -123,7 +132,7 @@ def run_phase(url: str, convs: List[List[str]], concurrency: int, tag: str) -> P
 
 
 def parse_plan(plan: str) -> List[Tuple[int, int]]:
-    """"1x10,8x32" → [(1, 10), (8, 32)]: concurrency × conversations per phase."""
+    """ "1x10,8x32" → [(1, 10), (8, 32)]: concurrency × conversations per phase."""
     phases = []
     for part in plan.split(","):
         concurrency, count = part.strip().lower().split("x")

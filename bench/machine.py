@@ -1,4 +1,5 @@
 """The machine a benchmark ran on, so that its figures can be read in context."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,8 @@ def describe() -> dict:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpu": _first("/proc/cpuinfo", "model name"),
         "cores": len(os.sched_getaffinity(0)),
-        "ram_gb": round(int(mem_kib.split()[0]) / 1024 ** 2, 1) if mem_kib != "unknown" else None,
-        "os": f'{_first("/etc/os-release", "PRETTY_NAME=")}, Linux {platform.release()}',
+        "ram_gb": round(int(mem_kib.split()[0]) / 1024**2, 1) if mem_kib != "unknown" else None,
+        "os": f"{_first('/etc/os-release', 'PRETTY_NAME=')}, Linux {platform.release()}",
         "python": platform.python_version(),
         "rasa": _version("rasa"),
         "rasa_sdk": _version("rasa-sdk"),

@@ -5,6 +5,7 @@ second for the whole life of a stack (start-up, evaluation and load), and keeps 
 The process is looked up at every tick, so a restarted server is followed. /proc rather than
 psutil: psutil is not installed with Rasa 3.6 here, and this needs nothing more.
 """
+
 from __future__ import annotations
 
 import threading

@@ -8,6 +8,7 @@ ranked first before the fallback is recorded too ("before fallback").
 
     python -m bench.nlu_eval MODEL CASES.json OUT.json
 """
+
 from __future__ import annotations
 
 import json
@@ -66,11 +67,17 @@ def scores(predictions: List[dict]) -> Dict[str, dict]:
 
 def evaluate(model: Path, cases: Path, out: Path, log: Path) -> Dict[str, dict]:
     """Runs this module on `model` in a child process; returns scores per language."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
+    env = dict(
+        os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT), PYTHONHASHSEED="0"
+    )
     with log.open("w") as handle:
-        result = subprocess.run([sys.executable, "-m", "bench.nlu_eval", str(model), str(cases), str(out)],
-                                cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.nlu_eval", str(model), str(cases), str(out)],
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
     if result.returncode != 0:
         raise RuntimeError(f"NLU evaluation of {model.name} failed; see {log}")
     return scores(json.loads(out.read_text()))

@@ -2,6 +2,7 @@
 
 `results` is the raw JSON that `python -m bench` writes (results/bench/results.json).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,10 +21,11 @@ def replace_between(text: str, body: str, start: str = START, end: str = END) ->
     last = text.find(end, first + len(start)) if first >= 0 else -1
     if first < 0 or last < 0:
         raise ValueError(f"markers {start} … {end} not found")
-    return text[:first + len(start)] + "\n" + body.strip("\n") + "\n" + text[last:]
+    return text[: first + len(start)] + "\n" + body.strip("\n") + "\n" + text[last:]
 
 
 # ---- reading numbers out of the results ---------------------------------------------------
+
 
 def phase(results: dict, name: str, concurrency: int) -> Optional[dict]:
     for p in results.get("serve", {}).get(name, {}).get("phases", []):
@@ -52,6 +54,7 @@ def _ok(x) -> bool:
 
 # ---- formatting ---------------------------------------------------------------------------
 
+
 def compare(h, d, better: str, kind: str) -> str:
     """How Harbor stands against the default: '4.1× higher', '5.0× lower', '+2.3 pts'."""
     if not (_ok(h) and _ok(d)):
@@ -73,18 +76,27 @@ def compare(h, d, better: str, kind: str) -> str:
 def fmt(value, kind: str) -> str:
     if not _ok(value):
         return "—"
-    return {"pct": lambda v: f"{100 * v:.1f}%", "f1": lambda v: f"{v:.3f}", "ms": lambda v: f"{v:.0f} ms",
-            "s": lambda v: f"{v:.1f} s" if v < 120 else f"{v / 60:.1f} min", "msg_s": lambda v: f"{v:.1f} msg/s", "mb": lambda v: f"{v:.0f} MB",
-            "mb1": lambda v: f"{v:.1f} MB", "ms1": lambda v: f"{v:.1f} ms",
-            }[kind](value)
+    return {
+        "pct": lambda v: f"{100 * v:.1f}%",
+        "f1": lambda v: f"{v:.3f}",
+        "ms": lambda v: f"{v:.0f} ms",
+        "s": lambda v: f"{v:.1f} s" if v < 120 else f"{v / 60:.1f} min",
+        "msg_s": lambda v: f"{v:.1f} msg/s",
+        "mb": lambda v: f"{v:.0f} MB",
+        "mb1": lambda v: f"{v:.1f} MB",
+        "ms1": lambda v: f"{v:.1f} ms",
+    }[kind](value)
 
 
 def _behaviour(results: dict, name: str, lang: Optional[str]) -> Tuple[Optional[float], str]:
     b = results.get("serve", {}).get(name, {}).get("behaviour")
     if not b:
         return None, "—"
-    passed, total = (b["passed"], b["total"]) if lang is None else (
-        b["by_lang"].get(lang, {}).get("passed", 0), b["by_lang"].get(lang, {}).get("total", 0))
+    passed, total = (
+        (b["passed"], b["total"])
+        if lang is None
+        else (b["by_lang"].get(lang, {}).get("passed", 0), b["by_lang"].get(lang, {}).get("total", 0))
+    )
     if not total:
         return None, "—"
     return passed / total, f"{passed}/{total} ({100 * passed / total:.1f}%)"
@@ -108,11 +120,19 @@ def rows(results: dict) -> List[Tuple[str, str, str, str]]:
         out.append((f"Behaviour, `dev.yml` pass rate ({label})", ht, dt, compare(h, d, "higher", "pct")))
     for concurrency in (1, 8):
         for pct in (50, 95, 99):
-            add(f"Latency p{pct}, {concurrency} conversation{'s' if concurrency > 1 else ''}",
-                f"serve.phase{concurrency}.p{pct}_ms", "ms", "lower")
+            add(
+                f"Latency p{pct}, {concurrency} conversation{'s' if concurrency > 1 else ''}",
+                f"serve.phase{concurrency}.p{pct}_ms",
+                "ms",
+                "lower",
+            )
     for concurrency in (8, 32):
-        add(f"Throughput, {concurrency} concurrent conversations", f"serve.phase{concurrency}.throughput_msg_s",
-            "msg_s", "higher")
+        add(
+            f"Throughput, {concurrency} concurrent conversations",
+            f"serve.phase{concurrency}.throughput_msg_s",
+            "msg_s",
+            "higher",
+        )
     add("Cold start (Rasa server launch → first answer, median)", "serve.cold_start_median_s", "s", "lower")
     add("First start (both servers launched together, as `make run`)", "serve.first_start_s", "s", "lower")
     add("Training time (`rasa train`, full model)", "models.full.seconds", "s", "lower")
@@ -124,6 +144,7 @@ def rows(results: dict) -> List[Tuple[str, str, str, str]]:
 
 def targets(results: dict) -> List[Tuple[str, str, str]]:
     """(target, reached, met?) for issue 8's targets."""
+
     def verdict(ok: Optional[bool]) -> str:
         return "—" if ok is None else ("met" if ok else "**not met**")
 
@@ -131,33 +152,54 @@ def targets(results: dict) -> List[Tuple[str, str, str]]:
     d = lambda path: get(results, "default", path)  # noqa: E731
     out = []
     p95 = h("serve.phase8.p95_ms")
-    out.append((f"p95 latency at 8 concurrent ≤ {P95_TARGET_MS} ms", fmt(p95, "ms"),
-                verdict(p95 <= P95_TARGET_MS if _ok(p95) else None)))
+    out.append(
+        (
+            f"p95 latency at 8 concurrent ≤ {P95_TARGET_MS} ms",
+            fmt(p95, "ms"),
+            verdict(p95 <= P95_TARGET_MS if _ok(p95) else None),
+        )
+    )
     ht, dt = h("serve.phase8.throughput_msg_s"), d("serve.phase8.throughput_msg_s")
     ratio = ht / dt if _ok(ht) and _ok(dt) and dt else None
-    out.append((f"throughput at 8 concurrent ≥ {THROUGHPUT_RATIO}× the default's",
-                f"{ratio:.1f}×" if ratio else "—", verdict(ratio >= THROUGHPUT_RATIO if ratio else None)))
+    out.append(
+        (
+            f"throughput at 8 concurrent ≥ {THROUGHPUT_RATIO}× the default's",
+            f"{ratio:.1f}×" if ratio else "—",
+            verdict(ratio >= THROUGHPUT_RATIO if ratio else None),
+        )
+    )
     cold = h("serve.cold_start_median_s")
     out.append((f"cold start ≤ {COLD_START_S} s", fmt(cold, "s"), verdict(cold <= COLD_START_S if _ok(cold) else None)))
     train = h("models.full.seconds")
     out.append((f"training ≤ {TRAINING_S} s", fmt(train, "s"), verdict(train <= TRAINING_S if _ok(train) else None)))
     mem = h("serve.peak_memory_mb.rasa")
-    out.append((f"Rasa server peak memory ≤ {RASA_MEMORY_MB} MB", fmt(mem, "mb"),
-                verdict(mem <= RASA_MEMORY_MB if _ok(mem) else None)))
+    out.append(
+        (
+            f"Rasa server peak memory ≤ {RASA_MEMORY_MB} MB",
+            fmt(mem, "mb"),
+            verdict(mem <= RASA_MEMORY_MB if _ok(mem) else None),
+        )
+    )
     for lang, language in (("en", "English"), ("es", "Spanish")):
         hf, df = h(f"nlu.{lang}.macro_f1"), d(f"nlu.{lang}.macro_f1")
-        out.append((f"intent macro-F1 ≥ the default's, {language}",
-                    f"{fmt(hf, 'f1')} vs {fmt(df, 'f1')}",
-                    verdict(hf >= df if _ok(hf) and _ok(df) else None)))
+        out.append(
+            (
+                f"intent macro-F1 ≥ the default's, {language}",
+                f"{fmt(hf, 'f1')} vs {fmt(df, 'f1')}",
+                verdict(hf >= df if _ok(hf) and _ok(df) else None),
+            )
+        )
     return out
 
 
 def machine_line(results: dict) -> str:
     m = results["machine"]
     end = m.get("load_average_at_end")
-    return (f"{m['date'][:10]}, {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
-            f"Python {m['python']}, Rasa {m['rasa']} (rasa-sdk {m['rasa_sdk']}); "
-            f"1-minute load average {m['load_average'][0]} at the start" + (f", {end[0]} at the end" if end else ""))
+    return (
+        f"{m['date'][:10]}, {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, "
+        f"Python {m['python']}, Rasa {m['rasa']} (rasa-sdk {m['rasa_sdk']}); "
+        f"1-minute load average {m['load_average'][0]} at the start" + (f", {end[0]} at the end" if end else "")
+    )
 
 
 def table(header: Tuple[str, ...], body: List[Tuple[str, ...]]) -> str:
@@ -173,8 +215,10 @@ def training_note(results: dict) -> str:
         if full:
             when = "cached from a training measured" if full["cached"] else "measured in this run,"
             load = full.get("load_average")
-            notes.append(f"{label}: {full['seconds']:.0f} s, {when} {full['measured_at'][:16].replace('T', ' ')} UTC"
-                         + (f" (load average {load['mean']} meanwhile)" if load else ""))
+            notes.append(
+                f"{label}: {full['seconds']:.0f} s, {when} {full['measured_at'][:16].replace('T', ' ')} UTC"
+                + (f" (load average {load['mean']} meanwhile)" if load else "")
+            )
     return "Training times — " + "; ".join(notes) + "." if notes else ""
 
 
@@ -184,12 +228,16 @@ def summary_markdown(results: dict, plot: Optional[str] = None) -> str:
     plan = ", ".join(f"{c} × {n} conversations" for c, n in s["plan"])
     parts = []
     if results.get("quick"):
-        parts.append("> **QUICK RUN — not the benchmark.** Fewer conversations, and Rasa's default config "
-                     f"trained with its neural components cut to {s.get('quick_epochs')} epochs.")
+        parts.append(
+            "> **QUICK RUN — not the benchmark.** Fewer conversations, and Rasa's default config "
+            f"trained with its neural components cut to {s.get('quick_epochs')} epochs."
+        )
     busy = results["machine"]["load_average"][0]
     if busy > 0.5:
-        parts.append(f"> The machine was not idle when this run started (1-minute load average {busy} on "
-                     f"{results['machine']['cores']} cores): latency, throughput and cold start are pessimistic.")
+        parts.append(
+            f"> The machine was not idle when this run started (1-minute load average {busy} on "
+            f"{results['machine']['cores']} cores): latency, throughput and cold start are pessimistic."
+        )
     parts += [
         f"Measured by `{'python -m bench --quick' if results.get('quick') else 'make bench'}` "
         f"on {machine_line(results)}.",
@@ -198,8 +246,7 @@ def summary_markdown(results: dict, plot: Optional[str] = None) -> str:
         f"for both) from `dev.yml` and `tests/eval/paraphrases.yml`; phases {plan}, after "
         f"{s['warmup']} warm-up conversations. Held-out NLU: a seeded 80/20 split per language and intent "
         f"(seed {s['seed']}), NLU-only models trained on the 80%. Cold start: median of "
-        f"{s['cold_starts']} restart(s) of the Rasa server with the action server up. "
-        + training_note(results),
+        f"{s['cold_starts']} restart(s) of the Rasa server with the action server up. " + training_note(results),
         table(("Target (issue 8)", "Harbor", "verdict"), targets(results)),
     ]
     if plot:
@@ -224,31 +271,74 @@ def report_markdown(results: dict, plot: Optional[str]) -> str:
         if not serve:
             continue
         detail.append(f"### {label}")
-        body = [(str(p["concurrency"]), str(p["requests"]), str(p["errors"]), str(p["empty_replies"]),
-                 f"{p['seconds']:.1f}", fmt(p["p50_ms"], "ms"), fmt(p["p95_ms"], "ms"), fmt(p["p99_ms"], "ms"),
-                 fmt(p["throughput_msg_s"], "msg_s")) for p in serve.get("phases", [])]
-        detail.append(table(("concurrent", "requests", "errors", "empty replies", "seconds", "p50", "p95", "p99",
-                             "throughput"), body))
+        body = [
+            (
+                str(p["concurrency"]),
+                str(p["requests"]),
+                str(p["errors"]),
+                str(p["empty_replies"]),
+                f"{p['seconds']:.1f}",
+                fmt(p["p50_ms"], "ms"),
+                fmt(p["p95_ms"], "ms"),
+                fmt(p["p99_ms"], "ms"),
+                fmt(p["throughput_msg_s"], "msg_s"),
+            )
+            for p in serve.get("phases", [])
+        ]
+        detail.append(
+            table(
+                ("concurrent", "requests", "errors", "empty replies", "seconds", "p50", "p95", "p99", "throughput"),
+                body,
+            )
+        )
         mb = lambda d: ", ".join(f"{k} {v:.0f}" for k, v in (d or {}).items())  # noqa: E731
-        detail.append(f"Cold starts: {', '.join(f'{s:.1f}' for s in serve.get('cold_start_s', []))} s; "
-                      f"first start {serve.get('first_start_s', 0):.1f} s. RSS in MB (process trees) after start: "
-                      f"{mb(serve.get('memory_after_start_mb'))}; after the load: {mb(serve.get('memory_after_load_mb'))}; "
-                      f"peak: {mb(serve.get('peak_memory_mb'))}.")
+        detail.append(
+            f"Cold starts: {', '.join(f'{s:.1f}' for s in serve.get('cold_start_s', []))} s; "
+            f"first start {serve.get('first_start_s', 0):.1f} s. RSS in MB (process trees) after start: "
+            f"{mb(serve.get('memory_after_start_mb'))}; after the load: {mb(serve.get('memory_after_load_mb'))}; "
+            f"peak: {mb(serve.get('peak_memory_mb'))}."
+        )
         b = serve.get("behaviour")
         if b:
             detail.append(f"`dev.yml` failures: {failures_by_category(b['failures'])}.")
         nlu = results.get("nlu", {}).get(name)
         if nlu:
-            detail.append(table(("language", "n", "accuracy", "macro-F1", "fallback share",
-                                 "accuracy before fallback", "macro-F1 before fallback", "NLU parse, p50"),
-                                [(lang, str(v["n"]), fmt(v["accuracy"], "pct"), fmt(v["macro_f1"], "f1"),
-                                  fmt(v["fallback_share"], "pct"), fmt(v["accuracy_before_fallback"], "pct"),
-                                  fmt(v["macro_f1_before_fallback"], "f1"), fmt(v.get("parse_ms_p50"), "ms1"))
-                                 for lang, v in nlu.items()]))
+            detail.append(
+                table(
+                    (
+                        "language",
+                        "n",
+                        "accuracy",
+                        "macro-F1",
+                        "fallback share",
+                        "accuracy before fallback",
+                        "macro-F1 before fallback",
+                        "NLU parse, p50",
+                    ),
+                    [
+                        (
+                            lang,
+                            str(v["n"]),
+                            fmt(v["accuracy"], "pct"),
+                            fmt(v["macro_f1"], "f1"),
+                            fmt(v["fallback_share"], "pct"),
+                            fmt(v["accuracy_before_fallback"], "pct"),
+                            fmt(v["macro_f1_before_fallback"], "f1"),
+                            fmt(v.get("parse_ms_p50"), "ms1"),
+                        )
+                        for lang, v in nlu.items()
+                    ],
+                )
+            )
         models = results.get("models", {}).get(name, {})
-        detail.append("Models: " + "; ".join(
-            f"{kind}: `{Path(m['path']).name}`, {m['size_bytes'] / 1e6:.1f} MB, trained in {m['seconds']:.0f} s"
-            f"{' (cached, measured ' + m['measured_at'] + ')' if m['cached'] else ''}" for kind, m in models.items()))
+        detail.append(
+            "Models: "
+            + "; ".join(
+                f"{kind}: `{Path(m['path']).name}`, {m['size_bytes'] / 1e6:.1f} MB, trained in {m['seconds']:.0f} s"
+                f"{' (cached, measured ' + m['measured_at'] + ')' if m['cached'] else ''}"
+                for kind, m in models.items()
+            )
+        )
     if detail:
         parts += ["## Details", *detail]
     return "\n\n".join(parts) + "\n"

@@ -7,6 +7,7 @@ endpoints (in-memory conversations), talking to the same action server. State an
 folder under results/bench, never var/. Memory is sampled for the whole life of the
 stack, from the first start to the end of the last load phase.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,15 +57,40 @@ def plain_rasa_command(model: Path, rasa_port: int, action_port: int, workdir: P
     """`rasa run` as Rasa ships it: REST channel, default endpoints but for the action server."""
     credentials, endpoints = workdir / "credentials.yml", workdir / "endpoints.yml"
     credentials.write_text("rest:\n", encoding="utf-8")
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n',
-                         encoding="utf-8")
-    return [sys.executable, "-m", "rasa", "run", "--model", str(model), "--interface", "127.0.0.1",
-            "--port", str(rasa_port), "--credentials", str(credentials), "--endpoints", str(endpoints)]
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n', encoding="utf-8")
+    return [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(rasa_port),
+        "--credentials",
+        str(credentials),
+        "--endpoints",
+        str(endpoints),
+    ]
 
 
-def measure(name: str, model: Path, rasa_port: int, action_port: int, workdir: Path, *,
-            cold_starts: int, plan: List[Tuple[int, int]], warmup: int, turns: int,
-            pools: Dict[str, List[str]], seed: int, plain_rasa: bool = False) -> dict:
+def measure(
+    name: str,
+    model: Path,
+    rasa_port: int,
+    action_port: int,
+    workdir: Path,
+    *,
+    cold_starts: int,
+    plan: List[Tuple[int, int]],
+    warmup: int,
+    turns: int,
+    pools: Dict[str, List[str]],
+    seed: int,
+    plain_rasa: bool = False,
+) -> dict:
     """Starts the stack, measures everything, stops it. Returns the raw numbers."""
     shutil.rmtree(workdir, ignore_errors=True)  # a fresh conversation store for every run
     workdir.mkdir(parents=True)
@@ -115,9 +141,12 @@ def measure(name: str, model: Path, rasa_port: int, action_port: int, workdir: P
                 convs = load.conversations(pools, count, turns, seed + index)  # same for both models
                 phase = load.run_phase(stack.url, convs, concurrency, f"c{concurrency}").summary()
                 out["phases"].append(phase)
-                print(f"  {name}: {concurrency} concurrent: p50 {phase['p50_ms']:.0f} ms, p95 {phase['p95_ms']:.0f} ms, "
-                      f"p99 {phase['p99_ms']:.0f} ms, {phase['throughput_msg_s']:.1f} msg/s, "
-                      f"{phase['errors']} errors", flush=True)
+                print(
+                    f"  {name}: {concurrency} concurrent: p50 {phase['p50_ms']:.0f} ms, p95 {phase['p95_ms']:.0f} ms, "
+                    f"p99 {phase['p99_ms']:.0f} ms, {phase['throughput_msg_s']:.1f} msg/s, "
+                    f"{phase['errors']} errors",
+                    flush=True,
+                )
             out["memory_after_load_mb"] = dict(sampler.last_mb)
         finally:
             stack.stop()

@@ -5,6 +5,7 @@ kept whole, since those are not examples to score); the 20% are the held-out sen
 A sentence that also appears among the training examples (in either language or another
 intent) is dropped from the test side, so that no test sentence was seen in training.
 """
+
 from __future__ import annotations
 
 import random
@@ -79,8 +80,7 @@ def make_split(nlu_dir: Path, seed: int = 42, test_share: float = 0.2) -> Tuple[
         items = []
         for item in document.get("nlu") or []:
             if lang and "intent" in item and isinstance(item.get("examples"), str):
-                kept = [e for e in examples_of(item["examples"])
-                        if (lang, item["intent"], e) not in test_examples]
+                kept = [e for e in examples_of(item["examples"]) if (lang, item["intent"], e) not in test_examples]
                 if not kept:
                     continue
                 item = dict(item, examples="".join(f"- {e}\n" for e in kept))
@@ -107,9 +107,13 @@ _Dumper.add_representer(_Literal, _literal)
 def write_training_files(files: Dict[Path, dict], target: Path) -> None:
     """Rasa YAML with `examples: |` blocks, as Rasa's own files are written."""
     for relative, document in files.items():
-        items = [{k: (_Literal(v) if k == "examples" and isinstance(v, str) else v) for k, v in item.items()}
-                 for item in document.get("nlu") or []]
+        items = [
+            {k: (_Literal(v) if k == "examples" and isinstance(v, str) else v) for k, v in item.items()}
+            for item in document.get("nlu") or []
+        ]
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.dump(dict(document, nlu=items), Dumper=_Dumper, allow_unicode=True,
-                                  sort_keys=False, width=1000), encoding="utf-8")
+        path.write_text(
+            yaml.dump(dict(document, nlu=items), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000),
+            encoding="utf-8",
+        )

@@ -5,6 +5,7 @@ so each trained model is kept in results/bench/models/ with a JSON record of how
 training took and when; a later run with the same inputs reuses both (`--retrain` forces).
 Rasa's own training cache is switched off so that every measured training is a full one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,10 +62,10 @@ class LoadWatch:
 
 @dataclass
 class Trained:
-    name: str          # "harbor" or "default"
-    kind: str          # "full" (NLU + dialogue, served) or "nlu" (held-out evaluation)
+    name: str  # "harbor" or "default"
+    kind: str  # "full" (NLU + dialogue, served) or "nlu" (held-out evaluation)
     path: Path
-    seconds: float     # wall-clock training time, as measured when it was trained
+    seconds: float  # wall-clock training time, as measured when it was trained
     measured_at: str
     cached: bool
     size_bytes: int
@@ -92,8 +93,10 @@ def default_config_text(quick: bool) -> str:
     for component in config["pipeline"] + config["policies"]:
         if component["name"] in NEURAL:
             component["epochs"] = QUICK_EPOCHS
-    return "# QUICK MODE: Rasa's default config with epochs cut to %d. Not Rasa's default.\n" % QUICK_EPOCHS \
+    return (
+        "# QUICK MODE: Rasa's default config with epochs cut to %d. Not Rasa's default.\n" % QUICK_EPOCHS
         + yaml.safe_dump(config, sort_keys=False)
+    )
 
 
 def config_text(name: str, quick: bool) -> str:
@@ -137,19 +140,29 @@ def training_inputs(config: str, kind: str, data: List[Path]) -> List[Path]:
 
 def train_env(cache_dir: Path) -> Dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONHASHSEED": "0",
-        "PYTHONPATH": str(ROOT),           # Harbor's pipeline has custom components (bot.nlu.*)
-        "RASA_MAX_CACHE_SIZE": "0",        # no reuse of earlier trainings: time a full training
-        "RASA_CACHE_DIRECTORY": str(cache_dir),
-    })
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONHASHSEED": "0",
+            "PYTHONPATH": str(ROOT),  # Harbor's pipeline has custom components (bot.nlu.*)
+            "RASA_MAX_CACHE_SIZE": "0",  # no reuse of earlier trainings: time a full training
+            "RASA_CACHE_DIRECTORY": str(cache_dir),
+        }
+    )
     return env
 
 
-def train(name: str, kind: str, out_dir: Path, *, quick: bool = False, retrain: bool = False,
-          nlu_data: Optional[Path] = None, log: Optional[Path] = None) -> Trained:
+def train(
+    name: str,
+    kind: str,
+    out_dir: Path,
+    *,
+    quick: bool = False,
+    retrain: bool = False,
+    nlu_data: Optional[Path] = None,
+    log: Optional[Path] = None,
+) -> Trained:
     """Trains one model (or reuses the cached one with the same inputs).
 
     kind "full": `rasa train` on domain.yml and data/ (what `make train` does).
@@ -161,13 +174,25 @@ def train(name: str, kind: str, out_dir: Path, *, quick: bool = False, retrain: 
     key = fingerprint(config, training_inputs(config, kind, data), bases, extra=kind)
     stem = f"{name}-{kind}{'-quick' if quick and name == 'default' else ''}-{key}"
     model, record = out_dir / f"{stem}.tar.gz", out_dir / f"{stem}.json"
-    label = "Harbor config.yml" if name == "harbor" else (
-        f"Rasa default, QUICK (epochs={QUICK_EPOCHS})" if quick else "Rasa default (rasa init)")
+    label = (
+        "Harbor config.yml"
+        if name == "harbor"
+        else (f"Rasa default, QUICK (epochs={QUICK_EPOCHS})" if quick else "Rasa default (rasa init)")
+    )
 
     if model.exists() and record.exists() and not retrain:
         saved = json.loads(record.read_text())
-        return Trained(name, kind, model, saved["seconds"], saved["measured_at"], True,
-                       model.stat().st_size, label, saved.get("load_average"))
+        return Trained(
+            name,
+            kind,
+            model,
+            saved["seconds"],
+            saved["measured_at"],
+            True,
+            model.stat().st_size,
+            label,
+            saved.get("load_average"),
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     config_file = out_dir / f"{stem}.config.yml"
@@ -183,14 +208,26 @@ def train(name: str, kind: str, out_dir: Path, *, quick: bool = False, retrain: 
     print(f"  training {label} ({kind}) → {model.name} (log: {log})", flush=True)
     started = time.monotonic()
     with log.open("w") as handle, LoadWatch() as machine_load:
-        result = subprocess.run(command, cwd=ROOT, env=train_env(out_dir / ".rasa-cache"),
-                                stdout=handle, stderr=subprocess.STDOUT)
+        result = subprocess.run(
+            command, cwd=ROOT, env=train_env(out_dir / ".rasa-cache"), stdout=handle, stderr=subprocess.STDOUT
+        )
     seconds = time.monotonic() - started
     if result.returncode != 0 or not model.exists():
         raise RuntimeError(f"training {stem} failed (exit {result.returncode}); see {log}")
     measured_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    record.write_text(json.dumps({"seconds": round(seconds, 1), "measured_at": measured_at, "key": key,
-                                  "config": label, "load_average": machine_load.summary()}, indent=1))
+    record.write_text(
+        json.dumps(
+            {
+                "seconds": round(seconds, 1),
+                "measured_at": measured_at,
+                "key": key,
+                "config": label,
+                "load_average": machine_load.summary(),
+            },
+            indent=1,
+        )
+    )
     print(f"  trained in {seconds:.0f} s", flush=True)
-    return Trained(name, kind, model, round(seconds, 1), measured_at, False, model.stat().st_size, label,
-                   machine_load.summary())
+    return Trained(
+        name, kind, model, round(seconds, 1), measured_at, False, model.stat().st_size, label, machine_load.summary()
+    )

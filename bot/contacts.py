@@ -4,6 +4,7 @@ The one reader of that file. Knowledge text refers to a detail by placeholder, `
 filled by `fill`; the widget page gets the same values from the server. No Rasa imports, so
 actions, channels, the privacy scrubber and tests can all use it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,10 +35,10 @@ def contacts(file: Path = CONTACTS_FILE) -> Mapping[str, Mapping[str, Any]]:
         if not isinstance(fields, dict) or not isinstance(fields.get("source"), dict):
             raise ContactError(f"{file}: {key}: every contact needs its fields and a source")
         for name in NUMBER_FIELDS:
-            if name in fields and not re.fullmatch(r"(1-)?(\d{3}-)?\d{3}(-\d{4})?|\d{5,6}",
-                                                   str(fields[name])):
-                raise ContactError(f"{file}: {key}.{name}: {fields[name]!r} is not written "
-                                   "like 1-888-373-7888, 911 or 233733")
+            if name in fields and not re.fullmatch(r"(1-)?(\d{3}-)?\d{3}(-\d{4})?|\d{5,6}", str(fields[name])):
+                raise ContactError(
+                    f"{file}: {key}.{name}: {fields[name]!r} is not written like 1-888-373-7888, 911 or 233733"
+                )
     return found
 
 
@@ -94,12 +95,17 @@ def numbers_written_differently(text: str) -> List[str]:
     for fields in contacts().values():
         for name in NUMBER_FIELDS:
             if name in fields:
-                wrong += [m.group(0) for m in _pattern(str(fields[name])).finditer(text)
-                          if m.group(0) != str(fields[name])]
+                wrong += [
+                    m.group(0) for m in _pattern(str(fields[name])).finditer(text) if m.group(0) != str(fields[name])
+                ]
     return wrong
 
 
 def widget_values(language: str = "en") -> Dict[str, str]:
     """`{{key.field}}` → value for every detail, for the widget page's placeholders."""
-    return {f"{{{{{key}.{field}}}}}": value(key, field, language)
-            for key, fields in contacts().items() for field in fields if field not in ("source", "note")}
+    return {
+        f"{{{{{key}.{field}}}}}": value(key, field, language)
+        for key, fields in contacts().items()
+        for field in fields
+        if field not in ("source", "note")
+    }

@@ -13,6 +13,7 @@ launcher even when it is killed with SIGKILL (Linux: PR_SET_PDEATHSIG).
 
 Tests use `Stack` to run the real servers the same way.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 logger = logging.getLogger("harbor.launcher")
 
-PR_SET_PDEATHSIG = 1     # linux/prctl.h
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _load_libc() -> Optional[ctypes.CDLL]:
@@ -53,7 +54,7 @@ def _load_libc() -> Optional[ctypes.CDLL]:
         return None
 
 
-_LIBC = _load_libc()       # loaded here, not in the forked child
+_LIBC = _load_libc()  # loaded here, not in the forked child
 
 
 def die_with_parent() -> Callable[[], None]:
@@ -68,7 +69,7 @@ def die_with_parent() -> Callable[[], None]:
     def preexec() -> None:
         if libc is not None:
             libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:      # the parent died before prctl took effect
+        if os.getppid() != parent:  # the parent died before prctl took effect
             os.kill(os.getpid(), signal.SIGTERM)
 
     return preexec
@@ -76,13 +77,15 @@ def die_with_parent() -> Callable[[], None]:
 
 def server_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SANIC_HOST": HOST,                 # the action server listens on loopback only
-        "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING"),  # no conversation text in logs
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SANIC_HOST": HOST,  # the action server listens on loopback only
+            "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING"),  # no conversation text in logs
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -118,9 +121,15 @@ class Server:
         output goes to its log file, mode 600 and rotated (bot/logfiles.py)."""
         log = pipe_to_log(self.log)
         try:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True,
-                                            preexec_fn=die_with_parent())
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),
+            )
         finally:
             os.close(log)
 
@@ -140,8 +149,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with code {self.process.returncode}; "
-                                   f"see {self.log}:\n{tail(self.log)}")
+                raise RuntimeError(
+                    f"{self.name} exited with code {self.process.returncode}; see {self.log}:\n{tail(self.log)}"
+                )
             if answers(self.ready_url):
                 return
             time.sleep(0.25)
@@ -183,6 +193,7 @@ def tail(path: Path, lines: int = 30) -> str:
 @dataclass
 class Stack:
     """The action server and the Rasa server, started together."""
+
     model: Path
     rasa_port: int = 5005
     action_port: int = 5055
@@ -197,14 +208,31 @@ class Stack:
         self.actions = Server(
             "action server",
             [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-            f"http://{HOST}:{self.action_port}/health", self.log_dir / f"actions-{self.action_port}.log")
+            f"http://{HOST}:{self.action_port}/health",
+            self.log_dir / f"actions-{self.action_port}.log",
+        )
         self.rasa = Server(
             "Rasa server",
-            [python, "-m", "bot.rasa_cli", "run", "--model", str(self.model),
-             "--interface", HOST, "--port", str(self.rasa_port),
-             "--credentials", str(ROOT / "credentials.yml"),
-             "--endpoints", str(endpoints_for(self.action_port, data_dir() / "run")), *api],
-            f"http://{HOST}:{self.rasa_port}/", self.log_dir / f"rasa-{self.rasa_port}.log")
+            [
+                python,
+                "-m",
+                "bot.rasa_cli",
+                "run",
+                "--model",
+                str(self.model),
+                "--interface",
+                HOST,
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--endpoints",
+                str(endpoints_for(self.action_port, data_dir() / "run")),
+                *api,
+            ],
+            f"http://{HOST}:{self.rasa_port}/",
+            self.log_dir / f"rasa-{self.rasa_port}.log",
+        )
 
     @property
     def url(self) -> str:
@@ -235,18 +263,20 @@ class Stack:
 
 # --- supervision -------------------------------------------------------------------------------
 
+
 @dataclass
 class RestartPolicy:
     """When to start a server again, and when to give up on Rasa."""
-    first_delay: float = 1.0          # seconds before the first restart …
-    max_delay: float = 30.0           # … doubling up to this
-    stable_after: float = 60.0        # up this long: the next crash starts again from first_delay
-    ready_timeout: float = 240.0      # a restarted server that does not answer by then is killed
-    rasa_max_restarts: int = 5        # more Rasa restarts than this …
-    rasa_window: float = 600.0        # … within this many seconds: give up (exit code 1)
+
+    first_delay: float = 1.0  # seconds before the first restart …
+    max_delay: float = 30.0  # … doubling up to this
+    stable_after: float = 60.0  # up this long: the next crash starts again from first_delay
+    ready_timeout: float = 240.0  # a restarted server that does not answer by then is killed
+    rasa_max_restarts: int = 5  # more Rasa restarts than this …
+    rasa_window: float = 600.0  # … within this many seconds: give up (exit code 1)
 
     def delay(self, attempt: int) -> float:
-        return min(self.first_delay * 2 ** attempt, self.max_delay)
+        return min(self.first_delay * 2**attempt, self.max_delay)
 
 
 class GiveUp(RuntimeError):
@@ -256,10 +286,10 @@ class GiveUp(RuntimeError):
 @dataclass
 class _Watch:
     server: Server
-    critical: bool                    # Rasa: without it, nobody gets any answer
+    critical: bool  # Rasa: without it, nobody gets any answer
     started_at: float = 0.0
     ready: bool = True
-    attempt: int = 0                  # restarts since it last stayed up for `stable_after`
+    attempt: int = 0  # restarts since it last stayed up for `stable_after`
     restart_at: Optional[float] = None
     restarts: Deque[float] = field(default_factory=deque)
 
@@ -267,12 +297,15 @@ class _Watch:
 class Supervisor:
     """Keeps the servers of a started Stack running: `step()` notices deaths and restarts."""
 
-    def __init__(self, stack: "Stack", policy: Optional[RestartPolicy] = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, stack: "Stack", policy: Optional[RestartPolicy] = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stack, self.policy, self.clock = stack, policy or RestartPolicy(), clock
         now = clock()
-        self.watches = [_Watch(stack.actions, critical=False, started_at=now),
-                        _Watch(stack.rasa, critical=True, started_at=now)]
+        self.watches = [
+            _Watch(stack.actions, critical=False, started_at=now),
+            _Watch(stack.rasa, critical=True, started_at=now),
+        ]
 
     def _event(self, watch: _Watch, message: str, level: int = logging.WARNING) -> None:
         logger.log(level, "%s %s", watch.server.name, message)
@@ -294,14 +327,13 @@ class Supervisor:
             elif not watch.ready:
                 if answers(server.ready_url, timeout=0.5):
                     watch.ready = True
-                    self._event(watch, f"is answering again after "
-                                       f"{now - watch.started_at:.1f} s", logging.INFO)
+                    self._event(watch, f"is answering again after {now - watch.started_at:.1f} s", logging.INFO)
                 elif now - watch.started_at > self.policy.ready_timeout:
                     server.stop(timeout=5)
                     self._died(watch, now, f"did not answer within {self.policy.ready_timeout:.0f} s")
 
     def _died(self, watch: _Watch, now: float, how: str) -> None:
-        watch.server.reap()               # anything it left behind in its process group
+        watch.server.reap()  # anything it left behind in its process group
         up = now - watch.started_at
         if up >= self.policy.stable_after:
             watch.attempt = 0
@@ -313,9 +345,13 @@ class Supervisor:
             while watch.restarts and now - watch.restarts[0] > window:
                 watch.restarts.popleft()
             if len(watch.restarts) > self.policy.rasa_max_restarts:
-                self._event(watch, f"{how} after {up:.0f} s; more than "
-                                   f"{self.policy.rasa_max_restarts} restarts within {window:.0f} s: "
-                                   f"giving up", logging.ERROR)
+                self._event(
+                    watch,
+                    f"{how} after {up:.0f} s; more than "
+                    f"{self.policy.rasa_max_restarts} restarts within {window:.0f} s: "
+                    f"giving up",
+                    logging.ERROR,
+                )
                 raise GiveUp(f"the {watch.server.name} cannot be kept up; see {watch.server.log}")
         watch.restart_at = now + delay
         self._event(watch, f"{how} after {up:.0f} s; starting it again in {delay:g} s")
@@ -342,16 +378,20 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("HARBOR_PORT", 5005)))
     parser.add_argument("--action-port", type=int, default=int(os.environ.get("HARBOR_ACTION_PORT", 5055)))
     args = parser.parse_args()
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s harbor launcher: %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s harbor launcher: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+    )
 
     stack = Stack(Path(args.model), args.port, args.action_port)
     stopping = threading.Event()
 
-    def interrupt(signum, _frame) -> None:      # while starting: stop at once (Stack.start cleans up)
+    def interrupt(signum, _frame) -> None:  # while starting: stop at once (Stack.start cleans up)
         raise KeyboardInterrupt
 
-    def stop(signum, _frame) -> None:           # while supervising: finish the step, then stop
+    def stop(signum, _frame) -> None:  # while supervising: finish the step, then stop
         stopping.set()
 
     signal.signal(signal.SIGTERM, interrupt)
@@ -362,23 +402,26 @@ def main() -> None:
         stack.start()
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        print(f"\nHarbor is ready.\n"
-              f"  Chat:    {stack.url}/widget/\n"
-              f"  REST:    POST {stack.url}/webhooks/rest/webhook  {{\"sender\": \"…\", \"message\": \"hello\"}}\n"
-              f"  Actions: http://{HOST}:{args.action_port}\n"
-              f"  Logs:    {stack.log_dir}\n"
-              f"A server that stops is started again. Press Ctrl-C to stop.", flush=True)
+        print(
+            f"\nHarbor is ready.\n"
+            f"  Chat:    {stack.url}/widget/\n"
+            f'  REST:    POST {stack.url}/webhooks/rest/webhook  {{"sender": "…", "message": "hello"}}\n'
+            f"  Actions: http://{HOST}:{args.action_port}\n"
+            f"  Logs:    {stack.log_dir}\n"
+            f"A server that stops is started again. Press Ctrl-C to stop.",
+            flush=True,
+        )
         Supervisor(stack).run(stopping)
     except KeyboardInterrupt:
         pass
     except GiveUp as error:
         print(f"Harbor stopped: {error}", file=sys.stderr, flush=True)
         code = 1
-    except RuntimeError as error:               # a server did not start
+    except RuntimeError as error:  # a server did not start
         print(f"Harbor could not start: {error}", file=sys.stderr, flush=True)
         code = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # stopping is not interrupted
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping is not interrupted
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("\nStopping Harbor…", flush=True)
         stack.stop()

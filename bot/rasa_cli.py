@@ -6,6 +6,7 @@ Plain `rasa run` with Harbor's credentials.yml or endpoints.yml installs the sam
 channels and the stores call bot.runtime.install), and refuses to serve without them; this
 command installs them first for every `rasa` command that takes messages.
 """
+
 import os
 import sys
 

@@ -8,6 +8,7 @@ instead — the emergency number, the hotline and an apology — and logs only t
 An action server that is down refuses the connection, and the answer comes at once (no wait
 for the timeout): that is what users get while the supervisor (bot/launcher.py) restarts it.
 """
+
 import asyncio
 import logging
 
@@ -34,13 +35,13 @@ def install() -> None:
 
     async def guarded_run(self, output_channel, nlg, tracker, domain):
         try:
-            return await asyncio.wait_for(
-                unguarded_run(self, output_channel, nlg, tracker, domain), timeout)
+            return await asyncio.wait_for(unguarded_run(self, output_channel, nlg, tracker, domain), timeout)
         except rasa_actions.ActionExecutionRejection:
             raise  # a form declining a message is normal control flow
         except Exception as error:  # noqa: BLE001 - any failure must still answer the user
-            logger.warning("Custom action '%s' failed (%s); sent %s.",
-                           self.name(), type(error).__name__, FALLBACK_RESPONSE)
+            logger.warning(
+                "Custom action '%s' failed (%s); sent %s.", self.name(), type(error).__name__, FALLBACK_RESPONSE
+            )
             message = await nlg.generate(FALLBACK_RESPONSE, tracker, output_channel.name())
             return [rasa_actions.create_bot_utterance(message)] if message else []
 

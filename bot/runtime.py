@@ -11,6 +11,7 @@ it is read (HARBOR_MAX_REQUEST_BYTES) and, once the assistant is loaded, checks 
 the fallback, Harbor's scrubbing tracker store and Harbor's lock store are all there. If one is
 missing the server stops with a message naming it: a Harbor channel never runs without them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,7 @@ def problems(agent: Any) -> List[str]:
     store = getattr(agent, "tracker_store", None)
     store = getattr(store, "_tracker_store", store)  # Rasa wraps it in a FailSafeTrackerStore
     if not isinstance(store, HarborTrackerStore):
-        found.append("the tracker store is not bot.storage.tracker_store.HarborTrackerStore "
-                     "(endpoints.yml)")
+        found.append("the tracker store is not bot.storage.tracker_store.HarborTrackerStore (endpoints.yml)")
     if not is_harbor_lock_store(getattr(agent, "lock_store", None)):
         found.append("the lock store is not bot.storage.lock_store.HarborLockStore (endpoints.yml)")
     return found

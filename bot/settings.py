@@ -16,6 +16,7 @@ server's own fallback has had its chance.
 
 A bad value (not a number, or not more than 0) is an error at start, never a silent default.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
 DEFAULT_RETENTION_HOURS = 24.0
 DEFAULT_PURGE_MINUTES = 10.0
 DEFAULT_SESSION_MINUTES = 60.0
-REPLY_MARGIN_SECONDS = 5.0     # NLU, the dialogue policies and the network, on a busy 2-core host
+REPLY_MARGIN_SECONDS = 5.0  # NLU, the dialogue policies and the network, on a busy 2-core host
 
 
 def positive_number(name: str, default: float) -> float:

@@ -7,6 +7,7 @@ and installs the result as the standard `en_core_web_sm` package. Nothing is dow
 
 Run by `make install`: python -m bot.spacy_pipeline
 """
+
 import importlib.util
 import subprocess
 import sys
@@ -37,11 +38,31 @@ def build_and_install() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        package(source_folder(), out, name="core_web_sm", version=VERSION,
-                create_sdist=True, create_wheel=False, force=True, silent=True)
+        package(
+            source_folder(),
+            out,
+            name="core_web_sm",
+            version=VERSION,
+            create_sdist=True,
+            create_wheel=False,
+            force=True,
+            silent=True,
+        )
         sdist = next(out.glob(f"{PIPELINE}-{VERSION}/dist/{PIPELINE}-{VERSION}.tar.gz"))
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                        "--no-build-isolation", "--no-index", str(sdist)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--no-index",
+                str(sdist),
+            ],
+            check=True,
+        )
 
 
 def main() -> None:

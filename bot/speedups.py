@@ -6,6 +6,7 @@
 - Reading a conversation from the tracker store looks up each event's class by walking all of
   Event's subclasses, event by event. Here each type name is looked up once.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Text
@@ -25,7 +26,7 @@ def _validate_action_results_with_one_validator() -> None:
         return
     schema = RemoteAction.action_response_format_spec()
     validator_class = validator_for(schema)
-    validator_class.check_schema(schema)          # once, instead of once per reply
+    validator_class.check_schema(schema)  # once, instead of once per reply
     validator = validator_class(schema)
     unpatched = RemoteAction._validate_action_result
 
@@ -34,7 +35,7 @@ def _validate_action_results_with_one_validator() -> None:
             validator.validate(result)
             return True
         except ValidationError:
-            return unpatched(self, result)        # Rasa's own error message, as before
+            return unpatched(self, result)  # Rasa's own error message, as before
 
     validate_action_result.harbor_fast = True
     RemoteAction._validate_action_result = validate_action_result

@@ -1,5 +1,6 @@
 """Fixtures for tests that use this machine's real PostgreSQL and Redis servers (started by
 .ci/run when they are not running). Override with HARBOR_TEST_POSTGRES / HARBOR_TEST_REDIS."""
+
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor

@@ -5,6 +5,7 @@
 An item counts as removed when no word of three letters or more of it (for numbers: no run of
 four of its digits) is left in the scrubbed text. `keep` strings must come through unchanged.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,7 @@ def removed(item: str, scrubbed: str) -> bool:
         return False
     if re.search(r"\d", item):
         digits, left = re.sub(r"\D", "", item), re.sub(r"\D", "", scrubbed)
-        return not any(digits[i:i + 4] in left for i in range(max(1, len(digits) - 3)))
+        return not any(digits[i : i + 4] in left for i in range(max(1, len(digits) - 3)))
     words = [w for w in re.findall(r"\w+", item) if len(w) > 2]
     return not any(re.search(r"\b" + re.escape(w) + r"\b", scrubbed, re.IGNORECASE) for w in words)
 
@@ -50,7 +51,9 @@ def table(scrubber) -> str:
     lines = ["| set | English | Spanish | mixed | all | kept as written |", "|---|---|---|---|---|---|"]
     for name, path in SETS.items():
         by_language, _, broken = measure(path, scrubber)
-        cells = [f"{f}/{t} ({100 * f / t:.0f}%)" for f, t in (by_language.get(k, (0, 0)) for k in ("en", "es", "mixed"))]
+        cells = [
+            f"{f}/{t} ({100 * f / t:.0f}%)" for f, t in (by_language.get(k, (0, 0)) for k in ("en", "es", "mixed"))
+        ]
         f, t = sum(v[0] for v in by_language.values()), sum(v[1] for v in by_language.values())
         keeps = sum(len(c.get("keep") or []) for c in yaml.safe_load(path.read_text())["messages"])
         lines.append(f"| {name} | {' | '.join(cells)} | {f}/{t} ({100 * f / t:.1f}%) | {keeps - len(broken)}/{keeps} |")

@@ -6,6 +6,7 @@
 Tests never `time.sleep` and then assert: they wait for the condition they need (as fast as it
 comes), or, to show that something does NOT happen, check it all along a short window.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,9 @@ class WaitTimeout(AssertionError):
     """The condition did not hold in time (an assertion failure, as pytest reports it)."""
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05,
-               what: Optional[str] = None) -> T:
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.05, what: Optional[str] = None
+) -> T:
     """Calls `predicate` until it returns something truthy, and returns that.
 
     An exception from `predicate` counts as "not yet" until the deadline; then it is raised
@@ -42,8 +44,9 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: floa
         time.sleep(interval)
 
 
-def assert_stays(predicate: Callable[[], object], duration: float, interval: float = 0.05,
-                 what: Optional[str] = None) -> None:
+def assert_stays(
+    predicate: Callable[[], object], duration: float, interval: float = 0.05, what: Optional[str] = None
+) -> None:
     """Checks `predicate` again and again for `duration` seconds; fails the first time it is false."""
     deadline = time.monotonic() + duration
     while True:

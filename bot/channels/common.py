@@ -1,6 +1,7 @@
 """What the messaging connectors share: settings from the environment, pseudonymous
 conversation ids. (State kept between messages: bot/storage/shared_state.py.)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,6 +20,7 @@ LOOPBACK_HOSTS = {"localhost"}
 
 # --- settings -------------------------------------------------------------------------------
 
+
 def setting(name: str, credentials: Optional[Dict[str, Any]] = None, default: str = "") -> str:
     """An environment variable, else the same key in lower case in credentials.yml.
 
@@ -30,8 +32,7 @@ def setting(name: str, credentials: Optional[Dict[str, Any]] = None, default: st
     return str(value if value is not None else default).strip()
 
 
-def int_setting(name: str, credentials: Optional[Dict[str, Any]], default: int,
-                lowest: int, highest: int) -> int:
+def int_setting(name: str, credentials: Optional[Dict[str, Any]], default: int, lowest: int, highest: int) -> int:
     return whole_number(name, setting(name, credentials, str(default)), lowest, highest)
 
 
@@ -48,8 +49,12 @@ def api_base_url(name: str, value: str) -> str:
     """An API base URL: https, or http on this machine only (a fake API in tests), no path tail."""
     parts = urlsplit(value)
     host = parts.hostname or ""
-    if not host or parts.query or parts.fragment or \
-            not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+    if (
+        not host
+        or parts.query
+        or parts.fragment
+        or not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)))
+    ):
         raise ValueError(f"{name}: {value!r} must be an https:// URL (http:// only for 127.0.0.1)")
     return value.rstrip("/")
 
@@ -65,6 +70,7 @@ def public_base_url(value: str) -> str:
 
 
 # --- conversation ids ----------------------------------------------------------------------------
+
 
 class ConversationIds:
     """Pseudonymous conversation ids: an HMAC of the phone number or chat id, never the number.
@@ -83,6 +89,7 @@ class ConversationIds:
 
 
 # --- who is calling: the peer, or the client behind a proxy we trust --------------------------------
+
 
 def trusted_proxies(value: Optional[str] = None) -> Tuple[Any, ...]:
     """HARBOR_TRUSTED_PROXIES: addresses or networks of the reverse proxies in front of Harbor
@@ -108,26 +115,27 @@ def _trusted(address: str, proxies: Tuple[Any, ...]) -> bool:
 @dataclass(frozen=True)
 class Caller:
     """Where a request comes from, as far as we can believe it."""
-    address: str      # the client's address (the proxy's client when the proxy is trusted)
-    scheme: str       # http or https, as the client used it
-    host: str         # the host name the client asked for
+
+    address: str  # the client's address (the proxy's client when the proxy is trusted)
+    scheme: str  # http or https, as the client used it
+    host: str  # the host name the client asked for
 
     @classmethod
-    def of(cls, peer: str, scheme: str, host: str, headers: Any,
-           proxies: Optional[Tuple[Any, ...]] = None) -> "Caller":
+    def of(cls, peer: str, scheme: str, host: str, headers: Any, proxies: Optional[Tuple[Any, ...]] = None) -> "Caller":
         proxies = trusted_proxies() if proxies is None else proxies
         if not _trusted(peer, proxies):
-            return cls(peer, scheme, host)   # forwarded headers from anyone else are ignored
+            return cls(peer, scheme, host)  # forwarded headers from anyone else are ignored
         chain = [h.strip() for h in str(headers.get("X-Forwarded-For") or "").split(",") if h.strip()]
         address = peer
-        for hop in reversed(chain):           # the last hop that is not one of our proxies
+        for hop in reversed(chain):  # the last hop that is not one of our proxies
             address = hop
             if not _trusted(hop, proxies):
                 break
         forwarded_scheme = str(headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
         forwarded_host = str(headers.get("X-Forwarded-Host") or "").split(",")[0].strip()
-        return cls(address, forwarded_scheme if forwarded_scheme in ("http", "https") else scheme,
-                   forwarded_host or host)
+        return cls(
+            address, forwarded_scheme if forwarded_scheme in ("http", "https") else scheme, forwarded_host or host
+        )
 
     @classmethod
     def of_request(cls, request: Any, proxies: Optional[Tuple[Any, ...]] = None) -> "Caller":

@@ -12,6 +12,7 @@ up to 32 at once, about 60 a second) and stop one conversation sending more than
 or one address sending faster than the server answers. Counts live in the shared state (Redis
 with several servers), under an HMAC of the address or the conversation id, for one window.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,17 +48,17 @@ class LimitSettings:
         inflight = setting("HARBOR_CLIENT_INFLIGHT", None, "64")
         if not inflight.isdigit() or int(inflight) < 1:
             raise ValueError(f"HARBOR_CLIENT_INFLIGHT: {inflight!r} is not a whole number above 0")
-        return cls(_rate("HARBOR_RATE_CONVERSATION", "20/60"), _rate("HARBOR_RATE_CLIENT", "1200/10"),
-                   int(inflight))
+        return cls(_rate("HARBOR_RATE_CONVERSATION", "20/60"), _rate("HARBOR_RATE_CLIENT", "1200/10"), int(inflight))
 
 
 class Limiter:
-    def __init__(self, settings: Optional[LimitSettings] = None, state: Any = None,
-                 key: Optional[bytes] = None) -> None:
+    def __init__(
+        self, settings: Optional[LimitSettings] = None, state: Any = None, key: Optional[bytes] = None
+    ) -> None:
         self.settings = settings or LimitSettings.load()
         self.state = shared_state() if state is None else state
         self.key = key or secret_key("HARBOR_CHANNEL_KEY")
-        self._inflight: Counter = Counter()   # this process only: what it is answering now
+        self._inflight: Counter = Counter()  # this process only: what it is answering now
 
     async def _within(self, name: str, limit: Tuple[int, float]) -> bool:
         count, seconds = limit

@@ -11,6 +11,7 @@ id, for as long as a session lasts. When a message comes back that is exactly a 
 that conversation, the payload behind it is used; anything else is text. A key from another
 conversation, an expired key or a forged payload is just text.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -5,6 +5,7 @@ Everything here is pure (no I/O except reading bot/channels/messages.yml once) s
 be tested without a server. Lengths are counted in UTF-16 code units, as Twilio (UCS-2) and
 Telegram count them, so an emoji counts twice and a part never exceeds a channel's limit.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,6 +22,7 @@ LANGUAGES = ("en", "es")
 
 
 # --- the connectors' own texts (messages.yml) ----------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def messages() -> Dict[str, Any]:
@@ -45,11 +47,15 @@ def bilingual(key: str) -> str:
 
 # --- language of a bot message (for "Reply 1 for …" / "Responda 1 para …") -------------------------
 
-ES_WORDS = frozenset("""de la el que los las un una para por con su sus usted es del al le se
+ES_WORDS = frozenset(
+    """de la el que los las un una para por con su sus usted es del al le se
     puede está están más como en pero si sí cuando dónde qué cómo ayuda llame hablar persona
-    visa línea tema temas sobre""".split())
-EN_WORDS = frozenset("""the and to of you your is are for with if or this that it in be have
-    what how do can call help talk person about topic topics""".split())
+    visa línea tema temas sobre""".split()
+)
+EN_WORDS = frozenset(
+    """the and to of you your is are for with if or this that it in be have
+    what how do can call help talk person about topic topics""".split()
+)
 ES_MARKS = re.compile(r"[áéíóúñ¿¡]", re.IGNORECASE)
 
 
@@ -65,6 +71,7 @@ def guess_language(*texts: str) -> str:
 
 
 # --- length and splitting ---------------------------------------------------------------------------
+
 
 def units(value: str) -> int:
     """Length in UTF-16 code units (what Twilio and Telegram count)."""
@@ -102,10 +109,10 @@ def _cut(value: str, limit: int) -> int:
         cuts = [m.start(1) for m in pattern.finditer(head) if 0 < m.start(1) <= window]
         if not cuts:
             continue
-        if cuts[-1] >= window // 2:     # a good boundary that fills at least half the part
+        if cuts[-1] >= window // 2:  # a good boundary that fills at least half the part
             return cuts[-1]
         best_any = max(best_any, cuts[-1])
-    return best_any or window           # no boundary at all: cut inside a (very long) word
+    return best_any or window  # no boundary at all: cut inside a (very long) word
 
 
 def split(value: str, limit: int) -> List[str]:
@@ -140,6 +147,7 @@ def split_marked(value: str, limit: int) -> List[str]:
 
 # --- buttons as numbered options ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Option:
     title: str
@@ -159,8 +167,7 @@ def options_of(buttons: Optional[Iterable[Dict[str, Any]]]) -> List[Option]:
 
 
 def option_lines(options: Sequence[Option], language: str, first: int = 1) -> str:
-    return "\n".join(text("option", language, number=i, title=o.title)
-                     for i, o in enumerate(options, first))
+    return "\n".join(text("option", language, number=i, title=o.title) for i, o in enumerate(options, first))
 
 
 NUMBER_REPLY = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
@@ -173,6 +180,7 @@ def chosen_number(message: str) -> Optional[int]:
 
 
 # --- what the user typed -----------------------------------------------------------------------------
+
 
 def fold(value: str) -> str:
     """Upper case without accents, trimmed, without a final '.' or '!'."""

@@ -18,6 +18,7 @@
 - When the assistant itself fails, it still answers 200 with the emergency number and the hotline.
 Streaming (`?stream=true`) is not offered. Request metadata is not kept.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,13 @@ class HarborRestInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         return cls()
 
-    def __init__(self, token: Optional[str] = None, key: Optional[bytes] = None,
-                 offers: Optional[Offers] = None, limits: Optional[Limiter] = None) -> None:
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        key: Optional[bytes] = None,
+        offers: Optional[Offers] = None,
+        limits: Optional[Limiter] = None,
+    ) -> None:
         runtime.install()
         configured = setting("HARBOR_REST_TOKEN") if token is None else token
         self.token = checked_secret("HARBOR_REST_TOKEN", configured).encode() if configured else b""
@@ -118,8 +124,7 @@ class HarborRestInput(InputChannel):
                 return error(400, reason)
             client = Caller.of_request(request).pseudonym(self.key)
             conversation = conversation_of(sender, self.key)
-            if not (await self.limits.client_allowed(client)
-                    and await self.limits.conversation_allowed(conversation)):
+            if not (await self.limits.client_allowed(client) and await self.limits.conversation_allowed(conversation)):
                 return self.slow_down(sender)
             async with self.limits.answering(client) as allowed:
                 if not allowed:
@@ -130,14 +135,19 @@ class HarborRestInput(InputChannel):
 
     @staticmethod
     def slow_down(sender: str) -> HTTPResponse:
-        return response.json([{"recipient_id": sender, "text": plain_text.bilingual("slow_down")}],
-                             status=429, headers={"Retry-After": "10"})
+        return response.json(
+            [{"recipient_id": sender, "text": plain_text.bilingual("slow_down")}],
+            status=429,
+            headers={"Retry-After": "10"},
+        )
 
-    async def answer(self, sender: str, conversation: str, message: str,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    async def answer(
+        self, sender: str, conversation: str, message: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
         collector = CollectingOutputChannel()
-        user_message = await self.offers.user_message(conversation, message, output_channel=collector,
-                                                      input_channel=self.name())
+        user_message = await self.offers.user_message(
+            conversation, message, output_channel=collector, input_channel=self.name()
+        )
         try:
             await on_new_message(user_message)
         except Exception as failure:  # noqa: BLE001 - the user still gets the numbers that matter
@@ -146,6 +156,6 @@ class HarborRestInput(InputChannel):
         replies: List[Dict[str, Any]] = []
         for reply in collector.messages:
             reply = await self.offers.hide(conversation, dict(reply))
-            reply["recipient_id"] = sender        # never the id the conversation is kept under
+            reply["recipient_id"] = sender  # never the id the conversation is kept under
             replies.append(reply)
         return response.json(replies)

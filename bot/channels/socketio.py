@@ -35,6 +35,7 @@ Settings (environment variables; the first two also as `widget_origins` / `exit_
   HARBOR_SESSION_KEY     key that signs session ids; set the same on every Rasa server of one
                          site (default: a key file made once under HARBOR_DATA_DIR/keys/)
 """
+
 from __future__ import annotations
 
 import base64
@@ -91,6 +92,7 @@ ASSETS: Dict[str, Tuple[Path, str, bool]] = {
 
 # --- settings --------------------------------------------------------------------------------
 
+
 def parse_origins(value: Any) -> List[str]:
     """'https://a.org, https://b.org' or a list -> normalised origins; refuses anything else."""
     items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value or ""))
@@ -99,8 +101,14 @@ def parse_origins(value: Any) -> List[str]:
         if not item:
             continue
         parts = urlsplit(item)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
-                or parts.query or parts.fragment or "*" in item:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or "*" in item
+        ):
             raise ValueError(f"HARBOR_WIDGET_ORIGINS: {item!r} is not an origin like https://example.org")
         origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return origins
@@ -186,8 +194,15 @@ class SessionIds:
 class WidgetOutput(SocketIOOutput):
     """Replies to the one socket that sent the message, with buttons as opaque keys."""
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text, sid: str, conversation: str,
-                 offers: Offers, namespace: Optional[str]) -> None:
+    def __init__(
+        self,
+        sio: AsyncServer,
+        bot_message_evt: Text,
+        sid: str,
+        conversation: str,
+        offers: Offers,
+        namespace: Optional[str],
+    ) -> None:
         super().__init__(sio, bot_message_evt)
         self.sid, self.conversation, self.offers, self.namespace = sid, conversation, offers, namespace
 
@@ -201,21 +216,24 @@ class WidgetOutput(SocketIOOutput):
 
 # --- security headers ------------------------------------------------------------------------
 
+
 def page_headers(settings: WidgetSettings) -> Dict[str, str]:
     ancestors = " ".join(("'self'",) + settings.origins)
-    csp = "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",          # the socket.io endpoint, ws:// and http:// alike
-        "base-uri 'none'",
-        "form-action 'none'",
-        "object-src 'none'",
-        f"frame-ancestors {ancestors}",
-        "require-trusted-types-for 'script'",  # no HTML strings can reach a DOM sink
-        "trusted-types 'none'",
-    ])
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            "connect-src 'self'",  # the socket.io endpoint, ws:// and http:// alike
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+            f"frame-ancestors {ancestors}",
+            "require-trusted-types-for 'script'",  # no HTML strings can reach a DOM sink
+            "trusted-types 'none'",
+        ]
+    )
     headers = {
         "Content-Security-Policy": csp,
         "Cross-Origin-Opener-Policy": "same-origin",
@@ -230,25 +248,29 @@ def common_headers() -> Dict[str, str]:
     return {
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",       # nothing of the widget kept in the browser's cache
+        "Cache-Control": "no-store",  # nothing of the widget kept in the browser's cache
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     }
 
 
 def asset_headers(shared: bool) -> Dict[str, str]:
-    headers = {**common_headers(),
-               "Cross-Origin-Resource-Policy": "cross-origin" if shared else "same-origin",
-               "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+    headers = {
+        **common_headers(),
+        "Cross-Origin-Resource-Policy": "cross-origin" if shared else "same-origin",
+        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    }
     return headers
 
 
 # --- the channel -----------------------------------------------------------------------------
 
+
 class WidgetBlueprint(SocketBlueprint):
     """Attaches socket.io (as Rasa's does) and the widget's routes at the server's root."""
 
-    def __init__(self, sio: AsyncServer, socketio_path: Text, widget_routes: Callable[[Sanic], None],
-                 *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, sio: AsyncServer, socketio_path: Text, widget_routes: Callable[[Sanic], None], *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(sio, socketio_path, *args, **kwargs)
         self.ctx.widget_routes = widget_routes
 
@@ -295,7 +317,12 @@ class HarborSocketIOInput(SocketIOInput):
         if request is not None:
             caller = Caller.of_request(request)
         else:  # not through Sanic (unit tests): only what the socket itself says
-            caller = Caller("", environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", ""), {}, )
+            caller = Caller(
+                "",
+                environ.get("wsgi.url_scheme", "http"),
+                environ.get("HTTP_HOST", ""),
+                {},
+            )
         own = f"{caller.scheme}://{caller.host}".lower() if caller.host else ""
         return origin.lower() == own or origin.lower() in self.settings.origins
 
@@ -309,12 +336,18 @@ class HarborSocketIOInput(SocketIOInput):
         ids = self.session_ids = self.session_ids or SessionIds()
         self.key = secret_key("HARBOR_CHANNEL_KEY")
         offers, limits = Offers(), self.limits or limiter()
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origin_allowed,
-                          cors_credentials=False, cookie=None, max_http_buffer_size=MAX_PACKET_BYTES)
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.origin_allowed,
+            cors_credentials=False,
+            cookie=None,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
         self.sio = sio
         namespace = self.namespace
-        webhook = runtime.harden(WidgetBlueprint(sio, self.socketio_path, self.widget_routes,
-                                                 "harbor_socketio_webhook", __name__))
+        webhook = runtime.harden(
+            WidgetBlueprint(sio, self.socketio_path, self.widget_routes, "harbor_socketio_webhook", __name__)
+        )
 
         @webhook.listener("before_server_start")
         async def remember_app(app: Sanic, _loop: Any) -> None:
@@ -345,7 +378,8 @@ class HarborSocketIOInput(SocketIOInput):
         async def session_request(sid: Text, data: Any) -> None:
             claimed = data.get("session_id") if isinstance(data, dict) else None
             session = await sio.get_session(sid, namespace=namespace)
-            def gone(other: str) -> bool:   # a socket of this server that is no longer connected
+
+            def gone(other: str) -> bool:  # a socket of this server that is no longer connected
                 return not sio.manager.is_connected(other, namespace or "/")
 
             session_id = claimed if await ids.issued(claimed) and await ids.hold(claimed, sid, gone) else None
@@ -378,7 +412,7 @@ class HarborSocketIOInput(SocketIOInput):
                 return
             text = data.get("message") if isinstance(data, dict) else None
             chosen = data.get("language") if isinstance(data, dict) else None
-            if text is None and chosen in LANGUAGES:   # the page's language switch, not typed text
+            if text is None and chosen in LANGUAGES:  # the page's language switch, not typed text
                 text = "/switch_language" + json.dumps({"language": chosen}, separators=(",", ":"))
             elif not isinstance(text, str) or not text.strip():
                 logger.warning("socket.io message that is empty or not text; ignored.")
@@ -395,8 +429,7 @@ class HarborSocketIOInput(SocketIOInput):
                     await output._send_message(session_id, {"text": plain_text.bilingual("slow_down")})
                     return
                 await ids.hold(session_id, sid)  # keeps the binding alive while the session is used
-                message = await offers.user_message(session_id, text, output_channel=output,
-                                                    input_channel=self.name())
+                message = await offers.user_message(session_id, text, output_channel=output, input_channel=self.name())
                 await on_new_message(mark_offered(message) if chosen else message)
 
         return webhook
@@ -407,8 +440,10 @@ class HarborSocketIOInput(SocketIOInput):
         store = getattr(agent, "tracker_store", None)
         store = getattr(store, "_tracker_store", store)
         if agent is None or not hasattr(store, "delete"):
-            logger.error("Quick exit: the conversation could not be deleted now (no Harbor tracker "
-                         "store); it goes with the retention period.")
+            logger.error(
+                "Quick exit: the conversation could not be deleted now (no Harbor tracker "
+                "store); it goes with the retention period."
+            )
             return
         async with agent.lock_store.lock(session_id):
             await store.delete(session_id)
@@ -426,7 +461,7 @@ class HarborSocketIOInput(SocketIOInput):
 
     def widget_routes(self, app: Sanic) -> None:
         settings = self.settings
-        for name, (path, _, _) in ASSETS.items():
+        for path, _, _ in ASSETS.values():
             if not path.is_file():
                 logger.error("Widget file %s is missing: run `make install` (npm ci in bot/widget).", path)
         headers = page_headers(settings)
@@ -436,9 +471,12 @@ class HarborSocketIOInput(SocketIOInput):
             from bot.contacts import widget_values  # contact details: data/contacts.yml
             from bot.settings import reply_timeout_seconds  # the one place for timeouts
 
-            text = (WIDGET_DIR / "index.html").read_text(encoding="utf-8").replace(
-                "{{EXIT_URL}}", html.escape(settings.exit_url, quote=True)).replace(
-                "{{REPLY_TIMEOUT_MS}}", str(round(reply_timeout_seconds() * 1000)))
+            text = (
+                (WIDGET_DIR / "index.html")
+                .read_text(encoding="utf-8")
+                .replace("{{EXIT_URL}}", html.escape(settings.exit_url, quote=True))
+                .replace("{{REPLY_TIMEOUT_MS}}", str(round(reply_timeout_seconds() * 1000)))
+            )
             for placeholder, value in widget_values().items():
                 text = text.replace(placeholder, html.escape(value, quote=True))
             return text
@@ -446,8 +484,11 @@ class HarborSocketIOInput(SocketIOInput):
         def embed() -> str:
             from bot.contacts import widget_values  # contact details: data/contacts.yml
 
-            text = (WIDGET_DIR / "embed.js").read_text(encoding="utf-8").replace(
-                '"{{EXIT_URL}}"', json.dumps(settings.exit_url))
+            text = (
+                (WIDGET_DIR / "embed.js")
+                .read_text(encoding="utf-8")
+                .replace('"{{EXIT_URL}}"', json.dumps(settings.exit_url))
+            )
             for placeholder, value in widget_values().items():
                 text = text.replace(f'"{placeholder}"', json.dumps(value))
             return text
@@ -469,15 +510,13 @@ class HarborSocketIOInput(SocketIOInput):
             try:
                 body = path.read_bytes()
             except OSError:
-                return response.text("Widget files are not installed: run `make install`.",
-                                     status=503, headers=common_headers())
+                return response.text(
+                    "Widget files are not installed: run `make install`.", status=503, headers=common_headers()
+                )
             return response.raw(body, content_type=content_type, headers=asset_headers(shared))
 
-        app.add_route(widget_page, f"{WIDGET_PATH}/", methods=["GET"], strict_slashes=True,
-                      name="harbor_widget_page")
-        app.add_route(to_widget_page, WIDGET_PATH, methods=["GET"], strict_slashes=True,
-                      name="harbor_widget_redirect")
+        app.add_route(widget_page, f"{WIDGET_PATH}/", methods=["GET"], strict_slashes=True, name="harbor_widget_page")
+        app.add_route(to_widget_page, WIDGET_PATH, methods=["GET"], strict_slashes=True, name="harbor_widget_redirect")
         app.add_route(embed_script, f"{WIDGET_PATH}/embed.js", methods=["GET"], name="harbor_widget_embed")
         app.add_route(asset, f"{WIDGET_PATH}/<name:str>", methods=["GET"], name="harbor_widget_asset")
-        app.add_route(asset, f"{WIDGET_PATH}/<name:str>/<subname:str>", methods=["GET"],
-                      name="harbor_widget_asset_sub")
+        app.add_route(asset, f"{WIDGET_PATH}/<name:str>/<subname:str>", methods=["GET"], name="harbor_widget_asset_sub")

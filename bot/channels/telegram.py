@@ -26,6 +26,7 @@ Settings (environment variables; the non-secret ones may also be set in credenti
   HARBOR_PUBLIC_URL           the public base URL, for set-webhook, e.g. https://harbor.example.org
   HARBOR_TELEGRAM_MAX_CHARS   longest message (default 4096)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,7 @@ from sanic.response import HTTPResponse
 
 from bot import runtime
 from bot.channels import plain_text
-from bot.channels.common import (ConversationIds, api_base_url,
-                                 int_setting, public_base_url, setting)
+from bot.channels.common import ConversationIds, api_base_url, int_setting, public_base_url, setting
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
 from bot.privacy.guard import mark_offered
@@ -65,10 +65,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_REQUEST_BYTES = 256 * 1024
-KEYBOARD_TTL = 60 * 60                # as long as a session (domain.yml)
-REDELIVERY_WINDOW = 24 * 60 * 60      # an update_id seen within this is a redelivery: dropped
+KEYBOARD_TTL = 60 * 60  # as long as a session (domain.yml)
+REDELIVERY_WINDOW = 24 * 60 * 60  # an update_id seen within this is a redelivery: dropped
 RETRIES = (0.5, 1.5)
-MAX_RETRY_AFTER = 5.0                 # seconds we wait when Telegram says "too many requests"
+MAX_RETRY_AFTER = 5.0  # seconds we wait when Telegram says "too many requests"
 
 
 @dataclass(frozen=True)
@@ -84,16 +84,15 @@ class TelegramSettings:
         credentials = credentials or {}
         secret = setting("TELEGRAM_SECRET_TOKEN")
         if secret and not SECRET_FORMAT.match(secret):
-            raise ValueError("TELEGRAM_SECRET_TOKEN: 32–256 characters, only A–Z a–z 0–9 _ and - "
-                             "(for example: openssl rand -hex 32)")
+            raise ValueError(
+                "TELEGRAM_SECRET_TOKEN: 32–256 characters, only A–Z a–z 0–9 _ and - (for example: openssl rand -hex 32)"
+            )
         return cls(
             token=setting("TELEGRAM_BOT_TOKEN"),
             secret=secret,
-            api_url=api_base_url("TELEGRAM_API_URL",
-                                 setting("TELEGRAM_API_URL", credentials, DEFAULT_API_URL)),
+            api_url=api_base_url("TELEGRAM_API_URL", setting("TELEGRAM_API_URL", credentials, DEFAULT_API_URL)),
             public_url=public_base_url(setting("HARBOR_PUBLIC_URL", credentials)),
-            max_chars=int_setting("HARBOR_TELEGRAM_MAX_CHARS", credentials, TELEGRAM_MAX_CHARS,
-                                  60, TELEGRAM_MAX_CHARS),
+            max_chars=int_setting("HARBOR_TELEGRAM_MAX_CHARS", credentials, TELEGRAM_MAX_CHARS, 60, TELEGRAM_MAX_CHARS),
         )
 
     @property
@@ -108,6 +107,7 @@ def language_of(user: Optional[Dict[str, Any]]) -> str:
 
 
 # --- the Bot API -------------------------------------------------------------------------------------
+
 
 class TelegramApi:
     """Calls Bot API methods (JSON), retrying briefly on 429, 5xx and network errors."""
@@ -132,8 +132,13 @@ class TelegramApi:
                     if reply.status == 200 and data.get("ok"):
                         return data.get("result") or {}
                     # The URL holds the token and the payload the user's words: log neither.
-                    logger.warning("Telegram refused %s: HTTP %s, %s (try %d).", method, reply.status,
-                                   str(data.get("description", ""))[:120], attempt)
+                    logger.warning(
+                        "Telegram refused %s: HTTP %s, %s (try %d).",
+                        method,
+                        reply.status,
+                        str(data.get("description", ""))[:120],
+                        attempt,
+                    )
                     if reply.status == 429:
                         after = (data.get("parameters") or {}).get("retry_after", 1)
                         if attempt < len(waits):
@@ -154,8 +159,9 @@ class Keyboards:
 
     async def remember(self, conversation: str, options: List[Option]) -> str:
         key = secrets.token_urlsafe(6)
-        await self.state.put(f"telegram:keyboard:{conversation}:{key}",
-                             [[o.title, o.payload] for o in options], KEYBOARD_TTL)
+        await self.state.put(
+            f"telegram:keyboard:{conversation}:{key}", [[o.title, o.payload] for o in options], KEYBOARD_TTL
+        )
         return key
 
     async def payload(self, conversation: str, data: str) -> Optional[str]:
@@ -176,8 +182,7 @@ class TelegramReplies(OutputChannel):
     def name(cls) -> Text:
         return "telegram"
 
-    def __init__(self, api: TelegramApi, chat_id: Any, conversation: str, keyboards: Keyboards,
-                 max_chars: int) -> None:
+    def __init__(self, api: TelegramApi, chat_id: Any, conversation: str, keyboards: Keyboards, max_chars: int) -> None:
         self.api, self.chat_id, self.conversation = api, chat_id, conversation
         self.keyboards, self.max_chars = keyboards, max_chars
         self.sent = 0
@@ -185,12 +190,12 @@ class TelegramReplies(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send(text, [])
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self.send(text, plain_text.options_of(buttons))
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         logger.debug("Telegram channel: custom message not sent.")
 
     async def send(self, text: str, options: List[Option]) -> None:
@@ -200,11 +205,15 @@ class TelegramReplies(OutputChannel):
         markup = None
         if options:
             key = await self.keyboards.remember(self.conversation, options)
-            markup = {"inline_keyboard": [[{"text": o.title, "callback_data": f"{key}:{i}"}]
-                                          for i, o in enumerate(options)]}
+            markup = {
+                "inline_keyboard": [[{"text": o.title, "callback_data": f"{key}:{i}"}] for i, o in enumerate(options)]
+            }
         for number, part in enumerate(parts, 1):
-            payload: Dict[str, Any] = {"chat_id": self.chat_id, "text": part,
-                                       "link_preview_options": {"is_disabled": True}}
+            payload: Dict[str, Any] = {
+                "chat_id": self.chat_id,
+                "text": part,
+                "link_preview_options": {"is_disabled": True},
+            }
             if markup and number == len(parts):
                 payload["reply_markup"] = markup
             if await self.api.call("sendMessage", payload) is None:
@@ -213,6 +222,7 @@ class TelegramReplies(OutputChannel):
 
 
 # --- the channel ---------------------------------------------------------------------------------------
+
 
 class HarborTelegramInput(InputChannel):
     """Telegram, secret-token-checked, private chats, inline keyboards."""
@@ -225,8 +235,9 @@ class HarborTelegramInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         return cls(TelegramSettings.load(credentials or {}))
 
-    def __init__(self, settings: Optional[TelegramSettings] = None,
-                 ids: Optional[ConversationIds] = None, state: Any = None) -> None:
+    def __init__(
+        self, settings: Optional[TelegramSettings] = None, ids: Optional[ConversationIds] = None, state: Any = None
+    ) -> None:
         self.settings = settings or TelegramSettings()
         self.ids = ids or ConversationIds()
         # Menus and seen update ids: in Redis when several servers share the work.
@@ -235,13 +246,16 @@ class HarborTelegramInput(InputChannel):
         self.limits = limiter()
         runtime.install()
         if not self.settings.configured:
-            logger.warning("Telegram channel: TELEGRAM_BOT_TOKEN or TELEGRAM_SECRET_TOKEN is not set; "
-                           "/webhooks/telegram/webhook refuses every request.")
+            logger.warning(
+                "Telegram channel: TELEGRAM_BOT_TOKEN or TELEGRAM_SECRET_TOKEN is not set; "
+                "/webhooks/telegram/webhook refuses every request."
+            )
 
     def authentic(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
-        return bool(self.settings.configured and given) and \
-            hmac.compare_digest(given.encode(), self.settings.secret.encode())
+        return bool(self.settings.configured and given) and hmac.compare_digest(
+            given.encode(), self.settings.secret.encode()
+        )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = runtime.harden(Blueprint("harbor_telegram_webhook", __name__))
@@ -262,8 +276,10 @@ class HarborTelegramInput(InputChannel):
             except ValueError:
                 update = None
             update_id = update.get("update_id") if isinstance(update, dict) else None
-            if not isinstance(update, dict) or (update_id is not None and not await self.state.first_time(
-                    f"telegram:update:{update_id}", REDELIVERY_WINDOW)):
+            if not isinstance(update, dict) or (
+                update_id is not None
+                and not await self.state.first_time(f"telegram:update:{update_id}", REDELIVERY_WINDOW)
+            ):
                 return response.text("")  # 200: Telegram must not redeliver it
             try:
                 async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
@@ -274,8 +290,9 @@ class HarborTelegramInput(InputChannel):
 
         return webhook
 
-    async def handle(self, update: Dict[str, Any], api: TelegramApi,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def handle(
+        self, update: Dict[str, Any], api: TelegramApi, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         """One authentic update: a text message, a command or a button; anything else is ignored."""
         query = update.get("callback_query")
         message = (query or {}).get("message") if query else update.get("message")
@@ -308,7 +325,7 @@ class HarborTelegramInput(InputChannel):
             await api.call("answerCallbackQuery", answer)  # stops the button's spinner
             if payload is None:
                 return
-            text, trusted = payload, True                    # a button we sent: its payload
+            text, trusted = payload, True  # a button we sent: its payload
         else:
             typed = message.get("text")
             if not isinstance(typed, str):
@@ -337,10 +354,13 @@ class HarborTelegramInput(InputChannel):
 
 # --- registering the webhook with Telegram (run once) ----------------------------------------------------
 
+
 def _call_sync(settings: TelegramSettings, method: str, payload: Dict[str, Any]) -> Dict[str, Any]:
     request = urllib.request.Request(
-        f"{settings.api_url}/bot{settings.token}/{method}", json.dumps(payload).encode(),
-        {"Content-Type": "application/json"})
+        f"{settings.api_url}/bot{settings.token}/{method}",
+        json.dumps(payload).encode(),
+        {"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:
             return json.loads(reply.read() or b"{}")
@@ -351,7 +371,8 @@ def _call_sync(settings: TelegramSettings, method: str, payload: Dict[str, Any])
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description="Register Harbor's webhook with Telegram (reads TELEGRAM_BOT_TOKEN, "
-                    "TELEGRAM_SECRET_TOKEN, HARBOR_PUBLIC_URL, TELEGRAM_API_URL).")
+        "TELEGRAM_SECRET_TOKEN, HARBOR_PUBLIC_URL, TELEGRAM_API_URL)."
+    )
     parser.add_argument("command", choices=["set-webhook", "webhook-info", "delete-webhook"])
     args = parser.parse_args(argv)
     settings = TelegramSettings.load()
@@ -365,9 +386,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not settings.public_url.startswith("https://"):
             print("HARBOR_PUBLIC_URL must be the https:// address Telegram can reach.", file=sys.stderr)
             return 2
-        result = _call_sync(settings, "setWebhook", {
-            "url": settings.public_url + WEBHOOK_PATH, "secret_token": settings.secret,
-            "allowed_updates": ALLOWED_UPDATES})
+        result = _call_sync(
+            settings,
+            "setWebhook",
+            {
+                "url": settings.public_url + WEBHOOK_PATH,
+                "secret_token": settings.secret,
+                "allowed_updates": ALLOWED_UPDATES,
+            },
+        )
     elif args.command == "webhook-info":
         result = _call_sync(settings, "getWebhookInfo", {})
     else:

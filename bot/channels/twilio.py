@@ -35,6 +35,7 @@ Settings (environment variables; the non-secret ones may also be set in credenti
   HARBOR_PUBLIC_URL                       the public base URL Twilio calls, e.g. https://harbor.example.org
   HARBOR_SMS_MAX_CHARS                    longest part of a reply (default 1600)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,8 +53,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import runtime
 from bot.channels import plain_text
-from bot.channels.common import (ConversationIds, api_base_url,
-                                 int_setting, public_base_url, setting)
+from bot.channels.common import ConversationIds, api_base_url, int_setting, public_base_url, setting
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
 from bot.privacy.guard import mark_offered
@@ -62,13 +62,13 @@ from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
 
-TWILIO_MAX_CHARS = 1600               # Twilio refuses a longer Body
+TWILIO_MAX_CHARS = 1600  # Twilio refuses a longer Body
 DEFAULT_API_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_REQUEST_BYTES = 64 * 1024
-OPTIONS_TTL = 60 * 60                 # numbered options are valid as long as a session (domain.yml)
-MIN_AUTH_TOKEN_CHARS = 32             # Twilio's auth tokens are 32 characters
-RETRIES = (0.5, 1.5)                  # waits before the 2nd and 3rd try of a part (429, 5xx, network)
+OPTIONS_TTL = 60 * 60  # numbered options are valid as long as a session (domain.yml)
+MIN_AUTH_TOKEN_CHARS = 32  # Twilio's auth tokens are 32 characters
+RETRIES = (0.5, 1.5)  # waits before the 2nd and 3rd try of a part (429, 5xx, network)
 WHATSAPP = "whatsapp:"
 
 
@@ -95,11 +95,9 @@ class TwilioSettings:
             sms_from=setting("TWILIO_NUMBER", credentials),
             messaging_service_sid=setting("TWILIO_MESSAGING_SERVICE_SID", credentials),
             whatsapp_from=whatsapp,
-            api_url=api_base_url("TWILIO_API_URL",
-                                 setting("TWILIO_API_URL", credentials, DEFAULT_API_URL)),
+            api_url=api_base_url("TWILIO_API_URL", setting("TWILIO_API_URL", credentials, DEFAULT_API_URL)),
             public_url=public_base_url(setting("HARBOR_PUBLIC_URL", credentials)),
-            max_chars=int_setting("HARBOR_SMS_MAX_CHARS", credentials, TWILIO_MAX_CHARS,
-                                  60, TWILIO_MAX_CHARS),
+            max_chars=int_setting("HARBOR_SMS_MAX_CHARS", credentials, TWILIO_MAX_CHARS, 60, TWILIO_MAX_CHARS),
         )
 
     @property
@@ -124,6 +122,7 @@ def parse_form(body: bytes) -> _Params:
 
 # --- output: collect, then render for SMS --------------------------------------------------------
 
+
 class TwilioReplies(OutputChannel):
     """Collects what the assistant says to one inbound message; the connector sends it after."""
 
@@ -137,8 +136,9 @@ class TwilioReplies(OutputChannel):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         self.items.append((text or "", []))
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         self.items.append((text or "", plain_text.options_of(buttons)))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -147,8 +147,7 @@ class TwilioReplies(OutputChannel):
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
         self.items.append((str(attachment or ""), []))
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         logger.debug("Twilio channel: custom message not sent (plain-text channel).")
 
     def render(self) -> Tuple[str, List[Option]]:
@@ -162,6 +161,7 @@ class TwilioReplies(OutputChannel):
 
 
 # --- the REST API ----------------------------------------------------------------------------------
+
 
 class TwilioMessages:
     """Sends text through Twilio's Messages API, parts in order, without blocking the server."""
@@ -196,8 +196,7 @@ class TwilioMessages:
                 sent += 1
         return sent
 
-    async def _send_one(self, session: aiohttp.ClientSession, auth: aiohttp.BasicAuth,
-                        form: Dict[str, str]) -> bool:
+    async def _send_one(self, session: aiohttp.ClientSession, auth: aiohttp.BasicAuth, form: Dict[str, str]) -> bool:
         for attempt, wait in enumerate((0.0, *RETRIES)):
             if wait:
                 await asyncio.sleep(wait)
@@ -207,8 +206,9 @@ class TwilioMessages:
                         return True
                     code = await _error_code(reply)
                     # Never the number or the text in the log: only what went wrong.
-                    logger.warning("Twilio refused a message: HTTP %s, error %s (try %d).",
-                                   reply.status, code, attempt + 1)
+                    logger.warning(
+                        "Twilio refused a message: HTTP %s, error %s (try %d).", reply.status, code, attempt + 1
+                    )
                     if reply.status != 429 and reply.status < 500:
                         return False
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
@@ -225,6 +225,7 @@ async def _error_code(reply: aiohttp.ClientResponse) -> Any:
 
 # --- the channel ---------------------------------------------------------------------------------------
 
+
 class HarborTwilioInput(InputChannel):
     """SMS and WhatsApp through Twilio, signature-checked, with numbered options and keywords."""
 
@@ -236,8 +237,9 @@ class HarborTwilioInput(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         return cls(TwilioSettings.load(credentials or {}))
 
-    def __init__(self, settings: Optional[TwilioSettings] = None,
-                 ids: Optional[ConversationIds] = None, state: Any = None) -> None:
+    def __init__(
+        self, settings: Optional[TwilioSettings] = None, ids: Optional[ConversationIds] = None, state: Any = None
+    ) -> None:
         runtime.install()
         self.settings = settings or TwilioSettings()
         self.ids = ids or ConversationIds()
@@ -248,8 +250,10 @@ class HarborTwilioInput(InputChannel):
         self.state = shared_state() if state is None else state
         self.limits = limiter()
         if not self.settings.configured:
-            logger.warning("Twilio channel: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (32 characters) or "
-                           "HARBOR_PUBLIC_URL is not set; /webhooks/twilio/webhook refuses every request.")
+            logger.warning(
+                "Twilio channel: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (32 characters) or "
+                "HARBOR_PUBLIC_URL is not set; /webhooks/twilio/webhook refuses every request."
+            )
 
     # security ------------------------------------------------------------------------------------
 
@@ -262,8 +266,7 @@ class HarborTwilioInput(InputChannel):
         signature = request.headers.get("X-Twilio-Signature", "")
         if not (self.settings.configured and signature):
             return False
-        if not RequestValidator(self.settings.auth_token).validate(
-                self.signed_url(request), params, signature):
+        if not RequestValidator(self.settings.auth_token).validate(self.signed_url(request), params, signature):
             return False
         return params.first("AccountSid") == self.settings.account_sid
 
@@ -282,8 +285,10 @@ class HarborTwilioInput(InputChannel):
                 return response.text("Payload too large", status=413)
             params = parse_form(request.body or b"")
             if not self.authentic(request, params):
-                logger.warning("Twilio webhook: request refused (bad or missing X-Twilio-Signature%s).",
-                               "" if self.settings.public_url else "; HARBOR_PUBLIC_URL is not set")
+                logger.warning(
+                    "Twilio webhook: request refused (bad or missing X-Twilio-Signature%s).",
+                    "" if self.settings.public_url else "; HARBOR_PUBLIC_URL is not set",
+                )
                 return response.text("Forbidden", status=403)
             try:
                 await self.handle(params, on_new_message)
@@ -293,14 +298,14 @@ class HarborTwilioInput(InputChannel):
 
         return webhook
 
-    async def handle(self, params: _Params,
-                     on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def handle(self, params: _Params, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """One authentic inbound message: keywords, numbered options, the assistant, the reply."""
         sender, written_to = params.first("From"), params.first("To")
         body = params.first("Body")
         message_sid = params.first("MessageSid")
-        if not sender or (message_sid and not await self.state.first_time(
-                f"twilio:sid:{message_sid}", retention_seconds() + 3600)):
+        if not sender or (
+            message_sid and not await self.state.first_time(f"twilio:sid:{message_sid}", retention_seconds() + 3600)
+        ):
             return
         conversation = self.ids.of("whatsapp" if sender.startswith(WHATSAPP) else "sms", sender)
         options_key, opt_out_key = f"twilio:options:{conversation}", f"twilio:opted-out:{conversation}"
@@ -339,9 +344,10 @@ class HarborTwilioInput(InputChannel):
         number = plain_text.chosen_number(body)
         offered = await self.state.get(options_key) or []
         replies = TwilioReplies()
-        if number and 1 <= number <= len(offered):    # an option we offered: its payload, as a button
-            message = mark_offered(UserMessage(offered[number - 1][1], replies, conversation,
-                                               input_channel=self.name()))
+        if number and 1 <= number <= len(offered):  # an option we offered: its payload, as a button
+            message = mark_offered(
+                UserMessage(offered[number - 1][1], replies, conversation, input_channel=self.name())
+            )
         else:
             text = plain_text.as_user_text(body)
             if not text:

@@ -17,6 +17,7 @@ data/nlu/safety.yml, or an empty one) is an error (SafetyNetMissing), and a mode
 are missing, unreadable or invalid stops the process that loads it (SafetyNetOff, a SystemExit:
 Rasa catches every Exception while loading a model and would serve without one).
 """
+
 from __future__ import annotations
 
 import re
@@ -37,9 +38,8 @@ from bot.nlu.persisted import JsonStateComponent, StateNotLoaded, read_state
 from bot.nlu.text import fold
 
 DANGER, NOT_NOW, UNKNOWN = "danger", "not_now", "unknown"
-GROUPS = ("danger", "recent_danger", "self_harm", "past_danger", "present_danger",
-          "relief_question")
-REQUIRED = ("danger", "self_harm")     # without these the net catches nothing
+GROUPS = ("danger", "recent_danger", "self_harm", "past_danger", "present_danger", "relief_question")
+REQUIRED = ("danger", "self_harm")  # without these the net catches nothing
 SOURCE = "data/nlu/safety.yml"
 
 
@@ -76,7 +76,7 @@ def problems(state: Dict[str, Any]) -> List[str]:
 def pipeline_fallback(execution_context: Optional[ExecutionContext]) -> Optional[FallbackClassifier]:
     """The pipeline's FallbackClassifier, configured as in config.yml (None without one)."""
     schema = getattr(execution_context, "graph_schema", None)
-    for node in (schema.nodes.values() if schema else []):
+    for node in schema.nodes.values() if schema else []:
         if isinstance(node.uses, type) and issubclass(node.uses, FallbackClassifier):
             return FallbackClassifier({**FallbackClassifier.get_default_config(), **node.config})
     return None
@@ -90,29 +90,46 @@ class DangerDetector(JsonStateComponent, IntentClassifier):
     def get_default_config() -> Dict[str, Any]:
         return {"intent": "emergency"}
 
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 state: Optional[Dict[str, Any]] = None,
-                 fallback: Optional[FallbackClassifier] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        state: Optional[Dict[str, Any]] = None,
+        fallback: Optional[FallbackClassifier] = None,
+    ) -> None:
         self._fallback = fallback
         super().__init__(config, model_storage, resource, state)
 
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "DangerDetector":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DangerDetector":
         return cls(config, model_storage, resource, fallback=pipeline_fallback(execution_context))
 
     @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "DangerDetector":
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "DangerDetector":
         try:
             state = read_state(model_storage, resource, cls.__name__)
         except StateNotLoaded as error:
-            raise SafetyNetOff(f"The danger safety net cannot load, so Harbor will not start: "
-                               f"{error}") from error
+            raise SafetyNetOff(f"The danger safety net cannot load, so Harbor will not start: {error}") from error
         wrong = problems(state)
         if wrong:
-            raise SafetyNetOff("The danger safety net in this model is broken, so Harbor will not "
-                               "start: " + "; ".join(wrong) + ". Retrain with `make train`.")
+            raise SafetyNetOff(
+                "The danger safety net in this model is broken, so Harbor will not "
+                "start: " + "; ".join(wrong) + ". Retrain with `make train`."
+            )
         return cls(config, model_storage, resource, state, pipeline_fallback(execution_context))
 
     def on_state_changed(self) -> None:
@@ -125,8 +142,11 @@ class DangerDetector(JsonStateComponent, IntentClassifier):
                 state[feature["name"]].append(feature["pattern"])
         wrong = problems(state)
         if wrong:
-            raise SafetyNetMissing("The danger safety net has nothing to work with: "
-                                   + "; ".join(wrong) + f". Harbor does not train without it ({SOURCE}).")
+            raise SafetyNetMissing(
+                "The danger safety net has nothing to work with: "
+                + "; ".join(wrong)
+                + f". Harbor does not train without it ({SOURCE})."
+            )
         self.state = state
         self.on_state_changed()
         return self.persist()

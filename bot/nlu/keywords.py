@@ -9,6 +9,7 @@ With `namespace: topic`, an instance reads only the synonyms whose value starts 
 `topic/` (data/nlu/topics.yml: the names of the topics, "t visa", "visa u", "vawa"…) and
 adds `topic` entities; the default instance reads the synonyms without a namespace.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,7 @@ class KeywordEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         self._pattern: Optional[re.Pattern] = None
         if keywords:
             alternatives = sorted(keywords, key=len, reverse=True)
-            self._pattern = re.compile(
-                r"(?<!\w)(" + "|".join(re.escape(k) for k in alternatives) + r")(?!\w)")
+            self._pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in alternatives) + r")(?!\w)")
 
     def train(self, training_data: TrainingData) -> Resource:
         keywords: Dict[str, str] = {}
@@ -61,14 +61,16 @@ class KeywordEntityExtractor(JsonStateComponent, EntityExtractorMixin):
             return []
         entities = []
         for match in self._pattern.finditer(fold(text)):
-            entities.append({
-                "entity": self.config["entity"],
-                "value": self._values[match.group(1)],
-                "start": match.start(1),
-                "end": match.end(1),
-                "confidence_entity": 1.0,
-                "extractor": self.__class__.__name__,
-            })
+            entities.append(
+                {
+                    "entity": self.config["entity"],
+                    "value": self._values[match.group(1)],
+                    "start": match.start(1),
+                    "end": match.end(1),
+                    "confidence_entity": 1.0,
+                    "extractor": self.__class__.__name__,
+                }
+            )
         return entities
 
     def process(self, messages: List[Message]) -> List[Message]:

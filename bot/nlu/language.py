@@ -5,6 +5,7 @@ language until a message is clearly in the other one. Short or mixed messages
 ("T visa", "ok", "1") are left undecided. A request to switch ("en español", "English
 please") wins over detection. The lingua models ship inside its wheel: nothing is fetched.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         return {
             "entity": "language",
             "switch_intent": "switch_language",
-            "threshold": 0.7,               # confidence needed to change language
+            "threshold": 0.7,  # confidence needed to change language
             "single_word_threshold": 0.65,  # one word carries less evidence, but "hola" should count
             # Names people use in both languages ("la continued presence", "what is VAWA"):
             # left out before detection so that they do not pull towards English.
@@ -48,15 +49,18 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
 
         self.config = config
         terms = sorted((fold(t) for t in config.get("neutral_terms") or []), key=len, reverse=True)
-        self._neutral = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, terms)) + r")(?!\w)") \
-            if terms else None
+        self._neutral = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, terms)) + r")(?!\w)") if terms else None
         self._codes = {Language.ENGLISH: "en", Language.SPANISH: "es"}
-        self._detector = LanguageDetectorBuilder.from_languages(*self._codes) \
-            .with_preloaded_language_models().build()
+        self._detector = LanguageDetectorBuilder.from_languages(*self._codes).with_preloaded_language_models().build()
 
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LanguageDetector":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageDetector":
         return cls(config)
 
     def detect(self, text: str) -> Optional[str]:
@@ -84,8 +88,13 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             code = self.requested(text) if intent == self.config["switch_intent"] else None
             code = code or self.detect(text)
             if code:
-                entity = {"entity": self.config["entity"], "value": code, "start": 0,
-                          "end": len(text), "confidence_entity": 1.0,
-                          "extractor": self.__class__.__name__}
+                entity = {
+                    "entity": self.config["entity"],
+                    "value": code,
+                    "start": 0,
+                    "end": len(text),
+                    "confidence_entity": 1.0,
+                    "extractor": self.__class__.__name__,
+                }
                 message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
         return messages

@@ -3,6 +3,7 @@
 A trained model whose state is missing or unreadable is an error at load (StateNotLoaded), never
 a component that quietly runs empty.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,13 @@ STATE_FILE = "state.json"
 class JsonStateComponent(GraphComponent):
     """Keeps `self.state` (JSON-serialisable) in the trained model archive."""
 
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage,
-                 resource: Resource, state: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        state: Optional[Dict[str, Any]] = None,
+    ) -> None:
         self.config = config
         self._model_storage = model_storage
         self._resource = resource
@@ -31,20 +37,30 @@ class JsonStateComponent(GraphComponent):
         """Derive fast lookup structures from `self.state` (override)."""
 
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "JsonStateComponent":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "JsonStateComponent":
         return cls(config, model_storage, resource)
 
     @classmethod
-    def load(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "JsonStateComponent":
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "JsonStateComponent":
         """The trained state, or an error: a component never runs with its state silently gone."""
         return cls(config, model_storage, resource, read_state(model_storage, resource, cls.__name__))
 
     def persist(self) -> Resource:
         with self._model_storage.write_to(self._resource) as folder:
-            (folder / STATE_FILE).write_text(json.dumps(self.state, ensure_ascii=False),
-                                             encoding="utf-8")
+            (folder / STATE_FILE).write_text(json.dumps(self.state, ensure_ascii=False), encoding="utf-8")
         return self._resource
 
 
@@ -56,10 +72,11 @@ def read_state(model_storage: ModelStorage, resource: Resource, component: str) 
     try:
         with model_storage.read_from(resource) as folder:
             state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:     # no folder, no file, not JSON, not UTF-8
-        raise StateNotLoaded(f"{component}: the model's {STATE_FILE} could not be read "
-                             f"({type(error).__name__}: {error}); retrain with `make train`") from error
+    except (OSError, ValueError) as error:  # no folder, no file, not JSON, not UTF-8
+        raise StateNotLoaded(
+            f"{component}: the model's {STATE_FILE} could not be read "
+            f"({type(error).__name__}: {error}); retrain with `make train`"
+        ) from error
     if not isinstance(state, dict):
-        raise StateNotLoaded(f"{component}: the model's {STATE_FILE} is not a JSON object; "
-                             f"retrain with `make train`")
+        raise StateNotLoaded(f"{component}: the model's {STATE_FILE} is not a JSON object; retrain with `make train`")
     return state

@@ -21,6 +21,7 @@ with a larger city abroad (Paris, Lima) or with a country never after "from" / "
 that are also common words (Spanish "nevada", "colorado", "montaña") need the same context.
 An explicit state wins over a city, a city over a ZIP code. The component logs nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,6 +58,7 @@ def name_key(name: str) -> str:
 
 
 # --- building the gazetteer (training time) -------------------------------------------------
+
 
 def place_codes() -> Dict[str, str]:
     """USPS code → English name, for the 50 states, DC and Puerto Rico."""
@@ -114,6 +116,7 @@ def zip_states() -> Tuple[Dict[str, str], Dict[str, str]]:
 
 # --- the component ----------------------------------------------------------------------------
 
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
     """Adds one `place` entity (a USPS code, or several joined by "|") when a place is named."""
@@ -125,40 +128,142 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
             # A message that only names a place ("Massachusetts", "I live in Tucson", "vivo en
             # Ohio") is this intent, whatever the classifier thought: it answers "which state?".
             "intent": "inform_place",
-            "statement_words": ["i", "m", "im", "am", "i am", "we", "re", "are", "live", "living",
-                                "stay", "staying", "currently", "now", "right", "the", "state", "of",
-                                "city", "my", "is", "it", "s", "from", "in", "near", "around", "and",
-                                "what", "about", "yo", "vivo", "vivimos", "estoy", "estamos",
-                                "ahora", "el", "la", "estado", "ciudad", "mi", "es", "en", "de",
-                                "cerca", "y", "que", "hay", "soy", "somos", "area", "zip", "code",
-                                "codigo", "postal"],
+            "statement_words": [
+                "i",
+                "m",
+                "im",
+                "am",
+                "i am",
+                "we",
+                "re",
+                "are",
+                "live",
+                "living",
+                "stay",
+                "staying",
+                "currently",
+                "now",
+                "right",
+                "the",
+                "state",
+                "of",
+                "city",
+                "my",
+                "is",
+                "it",
+                "s",
+                "from",
+                "in",
+                "near",
+                "around",
+                "and",
+                "what",
+                "about",
+                "yo",
+                "vivo",
+                "vivimos",
+                "estoy",
+                "estamos",
+                "ahora",
+                "el",
+                "la",
+                "estado",
+                "ciudad",
+                "mi",
+                "es",
+                "en",
+                "de",
+                "cerca",
+                "y",
+                "que",
+                "hay",
+                "soy",
+                "somos",
+                "area",
+                "zip",
+                "code",
+                "codigo",
+                "postal",
+            ],
             "min_city_population": 15000,
             "dominant_ratio": 10,
             # words before a place that say "where": in Houston, cerca de Houston
-            "where_words": ["in", "near", "around", "outside", "outside of", "close to", "en",
-                            "cerca de", "in the city of", "en la ciudad de"],
+            "where_words": [
+                "in",
+                "near",
+                "around",
+                "outside",
+                "outside of",
+                "close to",
+                "en",
+                "cerca de",
+                "in the city of",
+                "en la ciudad de",
+            ],
             # words before a place that may say "where from" (a person's home country)
             "origin_words": ["from", "de", "desde"],
-            "zip_words": ["zip", "zip code", "zipcode", "codigo postal", "mi codigo postal es",
-                          "my zip is", "my zip code is"],
+            "zip_words": [
+                "zip",
+                "zip code",
+                "zipcode",
+                "codigo postal",
+                "mi codigo postal es",
+                "my zip is",
+                "my zip code is",
+            ],
             # two-letter codes that are also words: only in capitals ("I'm in IN")
-            "word_codes": ["AL", "CO", "DE", "HI", "ID", "IN", "MA", "ME", "MI", "MO", "MS", "NE",
-                           "OH", "OK", "OR", "PA"],
+            "word_codes": [
+                "AL",
+                "CO",
+                "DE",
+                "HI",
+                "ID",
+                "IN",
+                "MA",
+                "ME",
+                "MI",
+                "MO",
+                "MS",
+                "NE",
+                "OH",
+                "OK",
+                "OR",
+                "PA",
+            ],
             # never a code: "LA" is Los Angeles to most people, and "la" a Spanish word
             "ignored_codes": ["LA"],
             # state names that are also common words (es: nevada, colorado; montaña folded)
             "context_only_names": ["colorado", "nevada", "montana"],
             # city names that are common words
-            "not_cities": ["normal", "surprise", "commerce", "industry", "mission", "paradise",
-                           "enterprise", "independence", "hope", "justice", "beach", "university",
-                           "college", "alamo", "eagle", "liberty", "freedom", "union", "center",
-                           "lincoln heights"],
+            "not_cities": [
+                "normal",
+                "surprise",
+                "commerce",
+                "industry",
+                "mission",
+                "paradise",
+                "enterprise",
+                "independence",
+                "hope",
+                "justice",
+                "beach",
+                "university",
+                "college",
+                "alamo",
+                "eagle",
+                "liberty",
+                "freedom",
+                "union",
+                "center",
+                "lincoln heights",
+            ],
         }
 
     # state: names {key: [kind, [codes], flags]}, zip_prefixes, zips
     def on_state_changed(self) -> None:
         self._names: Dict[str, Tuple[str, List[str], bool]] = {
-            key: (value[0], value[1], bool(value[2])) for key, value in self.state.get("names", {}).items()}
+            key: (value[0], value[1], bool(value[2])) for key, value in self.state.get("names", {}).items()
+        }
         self._codes = set(self.state.get("codes", []))
         self._zip_prefixes: Dict[str, str] = self.state.get("zip_prefixes", {})
         self._zips: Dict[str, str] = self.state.get("zips", {})
@@ -182,8 +287,16 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         if not found:
             return []
         value, start, end = found[:3]
-        return [{"entity": self.config["entity"], "value": value, "start": start, "end": end,
-                 "confidence_entity": 1.0, "extractor": self.__class__.__name__}]
+        return [
+            {
+                "entity": self.config["entity"],
+                "value": value,
+                "start": start,
+                "end": end,
+                "confidence_entity": 1.0,
+                "extractor": self.__class__.__name__,
+            }
+        ]
 
     def find(self, text: str) -> Optional[Tuple[str, int, int]]:
         """(value, start, end) of the place named in `text`, or None."""
@@ -202,8 +315,11 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
                 if kind == "state":
                     if not context_only or whole or self._after(words, i, self._where + self._origin):
                         states.append((AMBIGUOUS_SEPARATOR.join(codes), *span))
-                elif whole or self._after(words, i, self._where) or (
-                        not context_only and self._after(words, i, self._origin)):
+                elif (
+                    whole
+                    or self._after(words, i, self._where)
+                    or (not context_only and self._after(words, i, self._origin))
+                ):
                     cities.append((AMBIGUOUS_SEPARATOR.join(codes), *span))
                 i += length
                 last_name_end = span[1]
@@ -236,7 +352,7 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         if not found:
             return False
         folded = fold_chars(text)
-        rest = folded[:found[1]] + " " + folded[found[2]:]
+        rest = folded[: found[1]] + " " + folded[found[2] :]
         words = _TOKEN.findall(rest)
         for match in self._names_and_codes(words):
             words = [w for w in words if w not in match]
@@ -248,7 +364,7 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
         while i < len(words):
             match = self._name_at(words, i)
             if match:
-                yield set(words[i:i + match[0]])
+                yield set(words[i : i + match[0]])
                 i += match[0]
                 continue
             if words[i].upper() in self._codes:
@@ -257,18 +373,18 @@ class PlaceEntityExtractor(JsonStateComponent, EntityExtractorMixin):
 
     def _name_at(self, words: Sequence[str], i: int):
         for length in range(min(MAX_NAME_TOKENS, len(words) - i), 0, -1):
-            entry = self._names.get(" ".join(words[i:i + length]))
+            entry = self._names.get(" ".join(words[i : i + length]))
             if entry:
                 return length, entry
         return None
 
     @staticmethod
     def _after(words: Sequence[str], i: int, phrases: Iterable[Tuple[str, ...]]) -> bool:
-        return any(p and tuple(words[max(0, i - len(p)):i]) == p for p in phrases)
+        return any(p and tuple(words[max(0, i - len(p)) : i]) == p for p in phrases)
 
     def _only_codes_after(self, tokens, j: int, text: str) -> bool:
         """The rest of the message is one state code ("Houston TX", "Springfield, IL")."""
-        return j == len(tokens) - 1 and text[tokens[j][1]:tokens[j][2]].upper() in self._codes
+        return j == len(tokens) - 1 and text[tokens[j][1] : tokens[j][2]].upper() in self._codes
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -297,7 +413,7 @@ def lookup_aliases(lookup_tables: Iterable[Dict[str, Any]]) -> Dict[str, List[st
         name = str(table.get("name", ""))
         if not name.startswith(LOOKUP_PREFIX):
             continue
-        code = name[len(LOOKUP_PREFIX):].upper()
+        code = name[len(LOOKUP_PREFIX) :].upper()
         elements = table.get("elements") or []
         if isinstance(elements, str):
             elements = [line.strip().lstrip("-").strip() for line in elements.splitlines()]

@@ -1,4 +1,5 @@
 """Text normalisation shared by Harbor's NLU components."""
+
 import re
 import unicodedata
 

@@ -16,6 +16,7 @@ The scrubbing (spaCy's recognizer) runs in a worker thread, off the server's eve
 It also scrubs every log record of the process, Python warnings included, as a second net.
 The tracker store scrubs again before writing or streaming (bot/storage/tracker_store.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -79,7 +80,7 @@ def install() -> None:
     key = secret_key("HARBOR_CHANNEL_KEY")
     unguarded = Agent.handle_message
 
-    async def handle_message(self, message):  # noqa: ANN001 - Rasa's signature
+    async def handle_message(self, message):  # Rasa's signature
         await asyncio.get_running_loop().run_in_executor(None, prepare, message, scrubber, key)
         return await unguarded(self, message)
 
@@ -103,7 +104,7 @@ def install_log_scrubbing(scrubber: Scrubber) -> None:
     if getattr(make_record, "harbor_scrubbed", False):
         return
 
-    def scrubbed_record(*args, **kwargs):  # noqa: ANN002, ANN003
+    def scrubbed_record(*args, **kwargs):
         record = make_record(*args, **kwargs)
         try:
             record.msg, record.args = scrubber.scrub(record.getMessage()), None

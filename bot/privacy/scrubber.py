@@ -7,6 +7,7 @@ Patterns and placeholders live in data/privacy/personal_data.yml. Names are foun
 named-entity recognizer (PERSON) and by cues such as "my name is" / "me llamo". The assistant
 answers from the topic of a message, so nothing it needs is lost.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,8 @@ class Kind:
     name: str
     placeholder: str
     patterns: Tuple[Pattern[str], ...]
-    possible_in: Tuple[str, ...] = ()   # phone numbers: regions where any possible number counts
-    valid_in: Tuple[str, ...] = ()      # … and where only a valid number does
+    possible_in: Tuple[str, ...] = ()  # phone numbers: regions where any possible number counts
+    valid_in: Tuple[str, ...] = ()  # … and where only a valid number does
 
 
 def _phone_spans(text: str, kind: Kind) -> List[Tuple[int, int]]:
@@ -61,9 +62,13 @@ class Scrubber:
 
     def __init__(self, config: dict, find_person_names: Optional[Callable[[str], List[Tuple[int, int]]]] = None):
         self.kinds = [
-            Kind(name, spec["placeholder"],
-                 tuple(re.compile(p, re.IGNORECASE) for p in spec.get("patterns") or ()),
-                 tuple(spec.get("possible_in") or ()), tuple(spec.get("valid_in") or ()))
+            Kind(
+                name,
+                spec["placeholder"],
+                tuple(re.compile(p, re.IGNORECASE) for p in spec.get("patterns") or ()),
+                tuple(spec.get("possible_in") or ()),
+                tuple(spec.get("valid_in") or ()),
+            )
             for name, spec in (config.get("kinds") or {}).items()
         ]
         self._cues = _cue_pattern(config.get("name_cues") or (), re.IGNORECASE)
@@ -120,9 +125,10 @@ class Scrubber:
         for kind in self.kinds:
             if kind.possible_in or kind.valid_in:
                 found = _phone_spans(text, kind)
-                public = [s for s in found if self._public(kind, text[s[0]:s[1]])]
-                spans = [s for s in found if s not in public and
-                         not any(s[0] < p[1] and p[0] < s[1] for p in public)]  # part of a public number
+                public = [s for s in found if self._public(kind, text[s[0] : s[1]])]
+                spans = [
+                    s for s in found if s not in public and not any(s[0] < p[1] and p[0] < s[1] for p in public)
+                ]  # part of a public number
                 text = self._replace_spans(text, spans, kind.placeholder)
 
             def replace(match: "re.Match[str]", kind: Kind = kind) -> str:
@@ -132,23 +138,33 @@ class Scrubber:
                     start, end = match.span("pii")
                     whole = match.group()
                     offset = match.start()
-                    return whole[:start - offset] + kind.placeholder + whole[end - offset:]
+                    return whole[: start - offset] + kind.placeholder + whole[end - offset :]
                 return kind.placeholder
+
             for pattern in kind.patterns:
                 text = pattern.sub(replace, text)
         spans = self._cued_names(text)
         # The recognizer only ever keeps capitalised names (see _is_name): without a capital
         # letter, there is nothing for it to find, and the cost of running it is saved.
         if self._find_person_names and any(ch.isupper() for ch in text):
-            spans += [span for span in map(lambda s: self._trim(text, s), self._find_person_names(text))
-                      if span and self._is_name(text[span[0]:span[1]])]
+            spans += [
+                span
+                for span in map(lambda s: self._trim(text, s), self._find_person_names(text))
+                if span and self._is_name(text[span[0] : span[1]])
+            ]
         return self._replace_spans(text, spans)
 
     def _is_name(self, span: str) -> bool:
         span = span.strip(" .,'’")
         # The recognizer also tags lower-case words in Spanish text ("al"): a name is capitalised.
-        return bool(span) and span[:1].isupper() and span.lower() not in self._not_names and not PLACEHOLDER.search(span) \
-            and any(ch.isalpha() for ch in span) and not any(ch.isdigit() for ch in span)
+        return (
+            bool(span)
+            and span[:1].isupper()
+            and span.lower() not in self._not_names
+            and not PLACEHOLDER.search(span)
+            and any(ch.isalpha() for ch in span)
+            and not any(ch.isdigit() for ch in span)
+        )
 
     def _trim(self, text: str, span: Tuple[int, int]) -> Optional[Tuple[int, int]]:
         """A recognised span without the question or function words it may start with ("Qué ...")."""
@@ -164,7 +180,7 @@ class Scrubber:
         if self._relation_cues is None or self._given_names is None:
             return spans
         for cue in self._relation_cues.finditer(text):
-            words = list(re.finditer(NAME_WORD, text[cue.end():]))[:4]
+            words = list(re.finditer(NAME_WORD, text[cue.end() :]))[:4]
             if not words or words[0].start() != 0:
                 continue
             first = words[0].group().rstrip(".").lower()
@@ -172,7 +188,7 @@ class Scrubber:
                 continue
             end = cue.end() + words[0].start() + len(words[0].group().rstrip("."))
             for word in words[1:]:
-                gap = text[end:cue.end() + word.start()]
+                gap = text[end : cue.end() + word.start()]
                 token = word.group().rstrip(".").lower()
                 if not re.fullmatch(r"[ \t]+", gap) or token in self._not_given or PLACEHOLDER.fullmatch(token):
                     break
@@ -197,13 +213,12 @@ class Scrubber:
     def _name_after(self, text: str, start: int, capitalised: bool) -> Optional[Tuple[int, int]]:
         end, words = start, 0
         for word in re.finditer(NAME_WORD, text[start:]):
-            if words and not re.fullmatch(r"[ \t]+", text[end:start + word.start()]):
+            if words and not re.fullmatch(r"[ \t]+", text[end : start + word.start()]):
                 break  # a name's words are separated by spaces only
             if words == 0 and word.start() != 0:
                 break  # the name must follow the cue directly
             token = word.group().rstrip(".")
-            if token.lower() in self._stop or PLACEHOLDER.fullmatch(token) or \
-                    (capitalised and not token[:1].isupper()):
+            if token.lower() in self._stop or PLACEHOLDER.fullmatch(token) or (capitalised and not token[:1].isupper()):
                 break
             end = start + word.start() + len(token)
             words += 1
@@ -229,8 +244,10 @@ class Scrubber:
         for kind in self.kinds:
             if kind.name == "email" and any(p.search(value) for p in kind.patterns):
                 return True
-            if kind.name == "phone" and (any(p.fullmatch(value) for p in kind.patterns) or any(
-                    (start, end) == (0, len(value)) for start, end in _phone_spans(value, kind))):
+            if kind.name == "phone" and (
+                any(p.fullmatch(value) for p in kind.patterns)
+                or any((start, end) == (0, len(value)) for start, end in _phone_spans(value, kind))
+            ):
                 return True
         return False
 
@@ -265,7 +282,6 @@ def given_name_checker() -> Callable[[str], bool]:
     """Whether a lower-case word is a given name, by the name list of `gender-guesser`
     (about 48,000 names of many countries)."""
     from gender_guesser.detector import Detector
-
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
     from spacy.lang.es.stop_words import STOP_WORDS as SPANISH
 
@@ -290,8 +306,7 @@ def spacy_person_finder() -> Callable[[str], List[Tuple[int, int]]]:
     """
     import spacy
 
-    nlp = spacy.load(SPACY_PIPELINE, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
-                                              "lemmatizer", "senter"])
+    nlp = spacy.load(SPACY_PIPELINE, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
     lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe
 
     def find(text: str) -> List[Tuple[int, int]]:

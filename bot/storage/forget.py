@@ -9,6 +9,7 @@
 It works on the store the environment names (HARBOR_DATABASE_URL, else the SQLite file under
 HARBOR_DATA_DIR), with the Rasa servers running or not.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,7 @@ def forget_channel_state(url: str) -> int:
     from bot.storage.shared_state import PREFIX
 
     client = redis.Redis.from_url(url)
-    keys = [k for k in client.scan_iter(match=PREFIX + "*", count=1000)
-            if b":opted-out:" not in k]
+    keys = [k for k in client.scan_iter(match=PREFIX + "*", count=1000) if b":opted-out:" not in k]
     return client.delete(*keys) if keys else 0
 
 
@@ -56,8 +56,7 @@ def main() -> None:
     if args.all:
         store.delete_all()
         redis_url = settings.redis_url()
-        deleted = forget_channel_state(redis_url) if redis_url else \
-            forget_local_channel_state(str(settings.data_dir()))
+        deleted = forget_channel_state(redis_url) if redis_url else forget_local_channel_state(str(settings.data_dir()))
         extra = f"; {deleted} channel state entries"
     else:
         store.delete_expired()

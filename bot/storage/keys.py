@@ -5,6 +5,7 @@ is refused, not used); without it, from a file under HARBOR_DATA_DIR/keys/ made 
 readable by its owner only, written whole before anyone can read it). Several servers must share
 the variable.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,9 @@ MIN_SECRET_CHARS = 32
 def checked_secret(variable: str, value: str) -> str:
     """A configured secret, refused when it is too short to be one."""
     if len(value) < MIN_SECRET_CHARS:
-        raise ValueError(f"{variable} must be at least {MIN_SECRET_CHARS} characters long "
-                         f"(for example: openssl rand -hex 32)")
+        raise ValueError(
+            f"{variable} must be at least {MIN_SECRET_CHARS} characters long (for example: openssl rand -hex 32)"
+        )
     return value
 
 

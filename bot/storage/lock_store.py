@@ -8,6 +8,7 @@ writing it back. Two servers doing that at once overwrite each other: a ticket i
 message waits until the lock expires (60 s). Here every change is a Redis transaction (WATCH /
 MULTI / EXEC) that is retried if another server changed the lock in between.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,7 @@ from typing import Any, Callable, Optional, Text, Tuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import (LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore,
-                                  RedisLockStore)
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 
 from bot.storage import settings
 from bot.storage.keys import secret_key
@@ -56,8 +56,7 @@ class AtomicRedisLockStore(RedisLockStore):
     def lock_key(self, conversation_id: Text) -> str:
         if self._lock_key_secret is None:
             self._lock_key_secret = secret_key("HARBOR_CHANNEL_KEY")
-        return hmac.new(self._lock_key_secret, f"lock\n{conversation_id}".encode(),
-                        hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._lock_key_secret, f"lock\n{conversation_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
         raw = self.red.get(self.key_prefix + self.lock_key(conversation_id))
@@ -69,8 +68,9 @@ class AtomicRedisLockStore(RedisLockStore):
     def save_lock(self, lock: TicketLock) -> None:
         self.red.set(self.key_prefix + self.lock_key(lock.conversation_id), lock.dumps())
 
-    def _change(self, conversation_id: Text,
-                change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T]]) -> T:
+    def _change(
+        self, conversation_id: Text, change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T]]
+    ) -> T:
         """Applies `change` to the stored lock atomically; a returned lock of None deletes it."""
         import redis
 
@@ -118,6 +118,7 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def _finish(self, conversation_id: Text, ticket_number: int, delete_when_idle: bool) -> None:
         """Removes the ticket; with `delete_when_idle`, the whole lock if no one else waits."""
+
         def finish(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
             if lock:
                 lock.remove_ticket_for(ticket_number)

@@ -7,6 +7,7 @@ HARBOR_REDIS_URL is set, so that several Rasa servers behind a load balancer see
 Every entry but opt-outs expires. Values are small JSON. Keys hold only pseudonymous ids
 (HMACs), never a phone number.
 """
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,7 @@ class RedisState:
         return None if raw is None else json.loads(raw)
 
     async def put(self, key: str, value: Any, ttl: Optional[float] = None) -> None:
-        await self._redis.set(PREFIX + key, json.dumps(value),
-                              px=None if ttl is None else max(1, int(ttl * 1000)))
+        await self._redis.set(PREFIX + key, json.dumps(value), px=None if ttl is None else max(1, int(ttl * 1000)))
 
     async def pop(self, key: str) -> Any:
         raw = await self._redis.getdel(PREFIX + key)
@@ -127,14 +127,16 @@ class SqliteState:
 
     async def get(self, key: str) -> Any:
         with self._lock:
-            row = self._db.execute("SELECT value FROM state WHERE key = ? AND (expires IS NULL OR expires > ?)",
-                                   (key, self.clock())).fetchone()
+            row = self._db.execute(
+                "SELECT value FROM state WHERE key = ? AND (expires IS NULL OR expires > ?)", (key, self.clock())
+            ).fetchone()
         return None if row is None else json.loads(row[0])
 
     async def put(self, key: str, value: Any, ttl: Optional[float] = None) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO state VALUES (?, ?, ?)",
-                             (key, json.dumps(value), self._expiry(ttl)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO state VALUES (?, ?, ?)", (key, json.dumps(value), self._expiry(ttl))
+            )
             self._writes += 1
         if self._writes % 1000 == 0:  # expired entries go now and then, not only at start
             self.purge()

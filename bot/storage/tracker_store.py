@@ -15,6 +15,7 @@
 endpoints.yml names this class; Rasa passes its own arguments, which are ignored here because the
 environment decides.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -69,7 +70,7 @@ def _sqlite_settings(connection: Any, _: Any) -> None:
 
 
 class HarborTrackerStore(SQLTrackerStore):
-    def __init__(self, domain=None, event_broker=None, **_: Any) -> None:  # noqa: ANN001
+    def __init__(self, domain=None, event_broker=None, **_: Any) -> None:
         from bot import runtime
 
         runtime.install()
@@ -79,16 +80,23 @@ class HarborTrackerStore(SQLTrackerStore):
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
             # The file is made readable by its owner only, before Rasa creates its tables.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        super().__init__(domain, dialect=url.drivername, host=url.host, port=url.port,
-                         db=url.database or "", username=url.username, password=url.password,
-                         event_broker=event_broker, query=dict(url.query) or None)
+        super().__init__(
+            domain,
+            dialect=url.drivername,
+            host=url.host,
+            port=url.port,
+            db=url.database or "",
+            username=url.username,
+            password=url.password,
+            event_broker=event_broker,
+            query=dict(url.query) or None,
+        )
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool); one
             # connection kept open saves that on every message. Rasa uses the store from its
             # event loop only, one session at a time.
             self.engine.dispose()
-            self.engine = sa.create_engine(str(url), poolclass=StaticPool,
-                                           connect_args={"check_same_thread": False})
+            self.engine = sa.create_engine(str(url), poolclass=StaticPool, connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_settings)
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self.scrubber = Scrubber.default()
@@ -134,14 +142,16 @@ class HarborTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = scrub_event(event.as_dict(), self.scrubber)
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                ))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
             session.commit()
         if time.monotonic() >= self._next_purge:
             self.delete_expired()
@@ -157,8 +167,11 @@ class HarborTrackerStore(SQLTrackerStore):
 
     def _delete_now(self, sender_id: Text) -> int:
         with self.session_scope() as session:
-            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id) \
+            deleted = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
                 .delete(synchronize_session=False)
+            )
             session.commit()
         return deleted
 
@@ -171,14 +184,13 @@ class HarborTrackerStore(SQLTrackerStore):
             cutoff = (now or time.time()) - self.retention
             event = self.SQLEvent
             with self.session_scope() as session:
-                stale = sa.select(event.sender_id).group_by(event.sender_id) \
-                    .having(sa.func.max(event.timestamp) < cutoff)
-                deleted = session.query(event).filter(event.sender_id.in_(stale)) \
-                    .delete(synchronize_session=False)
+                stale = (
+                    sa.select(event.sender_id).group_by(event.sender_id).having(sa.func.max(event.timestamp) < cutoff)
+                )
+                deleted = session.query(event).filter(event.sender_id.in_(stale)).delete(synchronize_session=False)
                 session.commit()
         if deleted:
-            logger.info("Deleted %d events of conversations inactive for %.1f hours.",
-                        deleted, self.retention / 3600)
+            logger.info("Deleted %d events of conversations inactive for %.1f hours.", deleted, self.retention / 3600)
         return deleted
 
     def delete_all(self) -> int:

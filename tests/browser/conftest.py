@@ -9,6 +9,7 @@ Policy or Trusted Types violation or uncaught page error.
 Set HARBOR_TEST_SERVER=http://127.0.0.1:PORT to use an assistant you already started (with
 HARBOR_WIDGET_ORIGINS=http://127.0.0.1:15399) instead of starting one.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -27,23 +28,30 @@ from tests.waiting import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("HARBOR_MODEL", ROOT / "models" / "harbor.tar.gz"))
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 NODE_MODULES = ROOT / "bot" / "widget" / "node_modules"
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 SOCKET_IO_CLIENT = NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js"
 
 RASA_PORT, ACTION_PORT = 15305, 15355
-PARTNER_PORT, STRANGER_PORT = 15399, 15398   # a site allowed to embed the widget, and one that is not
+PARTNER_PORT, STRANGER_PORT = 15399, 15398  # a site allowed to embed the widget, and one that is not
 PARTNER = f"http://127.0.0.1:{PARTNER_PORT}"
 STRANGER = f"http://127.0.0.1:{STRANGER_PORT}"
 PHONE = {"width": 360, "height": 740}
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$")
-EXIT_URL = "https://www.google.com/"   # the default quick-exit site, set explicitly for the tests
+EXIT_URL = "https://www.google.com/"  # the default quick-exit site, set explicitly for the tests
 NEUTRAL_PAGE = "<!doctype html><title>Weather</title><p>Sunny</p>"
 
 
 # --- servers -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> str:
@@ -57,8 +65,13 @@ def server_url(tmp_path_factory) -> str:
     if missing:
         pytest.fail(f"widget packages missing ({missing[0]}): run `make install`")
     logs = tmp_path_factory.mktemp("browser-logs")
-    with Stack(MODEL, rasa_port=RASA_PORT, action_port=ACTION_PORT, log_dir=logs,
-               env={"HARBOR_WIDGET_ORIGINS": PARTNER, "HARBOR_EXIT_URL": EXIT_URL}) as stack:
+    with Stack(
+        MODEL,
+        rasa_port=RASA_PORT,
+        action_port=ACTION_PORT,
+        log_dir=logs,
+        env={"HARBOR_WIDGET_ORIGINS": PARTNER, "HARBOR_EXIT_URL": EXIT_URL},
+    ) as stack:
         yield stack.url
 
 
@@ -89,7 +102,7 @@ def host_pages(server: str) -> Dict[str, str]:
 class HostPages(http.server.BaseHTTPRequestHandler):
     pages: Dict[str, str] = {}
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):  # http.server's naming
         if self.path == "/socket.io.min.js":
             body, kind = SOCKET_IO_CLIENT.read_bytes(), "text/javascript"
         elif self.path in self.pages:
@@ -110,8 +123,7 @@ class HostPages(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def host_sites(server_url):
     handler = type("Pages", (HostPages,), {"pages": host_pages(server_url)})
-    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-               for port in (PARTNER_PORT, STRANGER_PORT)]
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) for port in (PARTNER_PORT, STRANGER_PORT)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     yield {"partner": PARTNER, "stranger": STRANGER}
@@ -122,11 +134,13 @@ def host_sites(server_url):
 
 # --- browser -----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed at /usr/bin/chromium: run `make install`")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -158,7 +172,7 @@ class Watch:
         if host == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
             route.continue_()
         elif host in self.exit_hosts and route.request.is_navigation_request():
-            self.exits.append(url)   # quick exit: a neutral page, made here, no network
+            self.exits.append(url)  # quick exit: a neutral page, made here, no network
             route.fulfill(status=200, content_type="text/html", body=NEUTRAL_PAGE)
         else:
             self.foreign.append(url)
@@ -176,8 +190,13 @@ def new_context(browser, watch):
     contexts = []
 
     def make(**options):
-        settings = {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-                    "locale": "en-US"}
+        settings = {
+            "viewport": PHONE,
+            "device_scale_factor": 2,
+            "is_mobile": True,
+            "has_touch": True,
+            "locale": "en-US",
+        }
         settings.update(options)
         context = browser.new_context(**settings)
         context.route("**/*", watch.route)
@@ -200,6 +219,7 @@ def context(new_context):
 
 # --- the widget, as a person uses it -------------------------------------------------------------
 
+
 class Widget:
     """The chat page, driven the way a person would: typing, clicking, pressing keys."""
 
@@ -213,7 +233,8 @@ class Widget:
 
     def wait_for_session(self, timeout: float = 15_000) -> str:
         self.page.wait_for_function(
-            "() => (sessionStorage.getItem('harbor.session') || '').length > 40", timeout=timeout)
+            "() => (sessionStorage.getItem('harbor.session') || '').length > 40", timeout=timeout
+        )
         return self.session_id()
 
     def session_id(self) -> str:
@@ -224,9 +245,12 @@ class Widget:
         return self.page.locator(".msg-bot:not(.intro)")
 
     def bot_texts(self) -> List[str]:
-        return [t.strip() for t in self.page.eval_on_selector_all(
-            ".msg-bot:not(.intro)",
-            "els => els.map(e => (e.querySelector('.text') || e).textContent)")]
+        return [
+            t.strip()
+            for t in self.page.eval_on_selector_all(
+                ".msg-bot:not(.intro)", "els => els.map(e => (e.querySelector('.text') || e).textContent)"
+            )
+        ]
 
     def quick_replies(self):
         return self.page.locator(".replies.quick button")
@@ -234,8 +258,8 @@ class Widget:
     def wait_for_replies(self, before: int, timeout: float = 30_000, settle: float = 0.8) -> List[str]:
         """Waits for bot messages beyond the first `before`, until no more arrive for `settle` s."""
         self.page.wait_for_function(
-            "n => document.querySelectorAll('.msg-bot:not(.intro)').length > n", arg=before,
-            timeout=timeout)
+            "n => document.querySelectorAll('.msg-bot:not(.intro)').length > n", arg=before, timeout=timeout
+        )
         seen = {"count": -1, "since": time.monotonic()}
 
         def settled() -> bool:

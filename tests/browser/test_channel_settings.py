@@ -8,11 +8,13 @@ from tests.conftest import run_coroutine
 
 
 def test_origins_are_normalised_and_anything_else_is_refused():
-    assert parse_origins("https://A.org, http://b.org:8080 https://c.org/") == \
-        ["https://a.org", "http://b.org:8080", "https://c.org"]
+    assert parse_origins("https://A.org, http://b.org:8080 https://c.org/") == [
+        "https://a.org",
+        "http://b.org:8080",
+        "https://c.org",
+    ]
     assert parse_origins("") == []
-    for bad in ["*", "https://*.org", "partner.org", "https://a.org/path", "javascript:alert(1)",
-                "https://a.org?x=1"]:
+    for bad in ["*", "https://*.org", "partner.org", "https://a.org/path", "javascript:alert(1)", "https://a.org?x=1"]:
         with pytest.raises(ValueError):
             parse_origins(bad)
 

@@ -1,4 +1,5 @@
 """The widget's HTTP responses: security headers, and only the files it means to serve."""
+
 import re
 import urllib.error
 import urllib.request
@@ -24,7 +25,7 @@ def test_the_page_has_a_strict_content_security_policy(server_url):
     csp = directives(headers["Content-Security-Policy"])
     assert csp["default-src"] == ["'none'"]
     for kind in ("script-src", "style-src", "connect-src", "img-src"):
-        assert csp[kind] == ["'self'"], kind               # no inline code, no other host
+        assert csp[kind] == ["'self'"], kind  # no inline code, no other host
     assert csp["frame-ancestors"][0] == "'self'"
     assert csp["require-trusted-types-for"] == ["'script'"]
     assert csp["base-uri"] == csp["object-src"] == csp["form-action"] == ["'none'"]
@@ -34,8 +35,8 @@ def test_the_page_has_a_strict_content_security_policy(server_url):
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "camera=()" in headers["Permissions-Policy"]
     assert "Set-Cookie" not in headers
-    assert b"<script>" not in body                          # no inline script …
-    assert not re.search(rb"<[^>]+\son[a-z]+\s*=", body)     # … nor inline event handlers
+    assert b"<script>" not in body  # no inline script …
+    assert not re.search(rb"<[^>]+\son[a-z]+\s*=", body)  # … nor inline event handlers
 
 
 def test_partner_origins_may_frame_the_page(server_url):
@@ -58,9 +59,18 @@ def test_assets_are_served_by_us_for_our_page_only(server_url, path):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["index.html", "package.json", "package-lock.json",
-                                  "..%2Fchannels%2Fsocketio.py", "node_modules/axe-core",
-                                  "vendor/..%2F..%2Fwidget.js", "vendor/axe.min.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "index.html",
+        "package.json",
+        "package-lock.json",
+        "..%2Fchannels%2Fsocketio.py",
+        "node_modules/axe-core",
+        "vendor/..%2F..%2Fwidget.js",
+        "vendor/axe.min.js",
+    ],
+)
 def test_nothing_else_is_served(server_url, path):
     status, _, _ = get(f"{server_url}/widget/{path}")
     assert status == 404

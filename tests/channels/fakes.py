@@ -3,6 +3,7 @@
 They answer like the real APIs do for the calls Harbor makes and record every request, so a
 test can see exactly what the real connectors sent. Nothing here talks to the internet.
 """
+
 from __future__ import annotations
 
 import base64
@@ -74,7 +75,7 @@ class FakeTwilio(FakeApi):
     def __init__(self, account_sid: str, auth_token: str) -> None:
         super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
-        self.blocked: set = set()   # recipients that opted out at "Twilio": error 21610
+        self.blocked: set = set()  # recipients that opted out at "Twilio": error 21610
 
     def answer(self, method, path, headers, body):
         match = self.PATH.match(path)
@@ -90,8 +91,13 @@ class FakeTwilio(FakeApi):
             return 400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"}
         if len(form.get("Body", "")) > 1600:
             return 400, {"code": 21617, "message": "The concatenated message body exceeds the 1600 character limit"}
-        return 201, {"sid": "SM" + uuid.uuid4().hex, "status": "queued", "to": form.get("To"),
-                     "from": form.get("From"), "body": form.get("Body")}
+        return 201, {
+            "sid": "SM" + uuid.uuid4().hex,
+            "status": "queued",
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "body": form.get("Body"),
+        }
 
     def messages_to(self, to: str, since: int = 0) -> List[Dict[str, str]]:
         return [r["form"] for r in self.snapshot()[since:] if r["form"].get("To") == to]
@@ -113,19 +119,30 @@ class FakeTelegram(FakeApi):
             payload = json.loads(body or b"{}")
         except ValueError:
             payload = None
-        self.record({"path": path, "method": match["method"] if match else None, "json": payload,
-                     "at": time.monotonic()})
+        self.record(
+            {"path": path, "method": match["method"] if match else None, "json": payload, "at": time.monotonic()}
+        )
         if not match or match["token"] != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         if match["method"] == "sendMessage":
             self.message_id += 1
-            return 200, {"ok": True, "result": {"message_id": self.message_id,
-                                                "chat": {"id": payload.get("chat_id")},
-                                                "text": payload.get("text")}}
+            return 200, {
+                "ok": True,
+                "result": {
+                    "message_id": self.message_id,
+                    "chat": {"id": payload.get("chat_id")},
+                    "text": payload.get("text"),
+                },
+            }
         return 200, {"ok": True, "result": True}
 
-    def calls(self, method: Optional[str] = None, chat_id: Any = None, since: int = 0,
-              where: Optional[Callable[[Dict[str, Any]], bool]] = None) -> List[Dict[str, Any]]:
+    def calls(
+        self,
+        method: Optional[str] = None,
+        chat_id: Any = None,
+        since: int = 0,
+        where: Optional[Callable[[Dict[str, Any]], bool]] = None,
+    ) -> List[Dict[str, Any]]:
         found = []
         for r in self.snapshot()[since:]:
             body = r["json"] or {}

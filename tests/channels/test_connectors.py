@@ -4,6 +4,7 @@ A stand-in assistant records the text it is given and answers through the connec
 channel, as Rasa does; the provider APIs are the local fakes. The whole path through the real
 Rasa server is in test_live.py.
 """
+
 import json
 import os
 import subprocess
@@ -18,18 +19,18 @@ from bot.channels.telegram import HarborTelegramInput, TelegramApi, TelegramSett
 from bot.channels.twilio import HarborTwilioInput, TwilioSettings, _Params
 from bot.privacy.guard import is_offered
 from bot.storage.shared_state import MemoryState
-from tests.conftest import run_coroutine
 from tests.channels.fakes import FakeTelegram, FakeTwilio
-
-
+from tests.conftest import run_coroutine
 
 ROOT = Path(__file__).resolve().parents[2]
-SID, TOKEN = "AC" + "0" * 32, "unit-token-" + "0" * 22   # Twilio auth tokens are 32 characters
+SID, TOKEN = "AC" + "0" * 32, "unit-token-" + "0" * 22  # Twilio auth tokens are 32 characters
 PUBLIC = "https://harbor.example.org"
 ME, HARBOR = "+15550101010", "+15550000001"
-MENU = [{"title": "T visa", "payload": "/ask_t_visa"},
-        {"title": "U visa", "payload": '/ask_u_visa{"aspect":"fee"}'},
-        {"title": "Talk to a person", "payload": "/talk_to_human"}]
+MENU = [
+    {"title": "T visa", "payload": "/ask_t_visa"},
+    {"title": "U visa", "payload": '/ask_u_visa{"aspect":"fee"}'},
+    {"title": "Talk to a person", "payload": "/talk_to_human"},
+]
 
 
 class Assistant:
@@ -60,8 +61,9 @@ def sms_channel(fake, **settings) -> HarborTwilioInput:
 
 
 def sms(channel, assistant, body, sender=ME, **extra) -> None:
-    params = _Params({k: [v] for k, v in {"From": sender, "To": HARBOR, "Body": body,
-                                           "AccountSid": SID, **extra}.items()})
+    params = _Params(
+        {k: [v] for k, v in {"From": sender, "To": HARBOR, "Body": body, "AccountSid": SID, **extra}.items()}
+    )
     run_coroutine(channel.handle(params, assistant))
 
 
@@ -71,25 +73,26 @@ def bodies(fake, to=ME) -> List[str]:
 
 # --- Twilio ------------------------------------------------------------------------------------
 
+
 def test_a_number_picks_the_payload_of_the_option_it_names(twilio_api):
     channel, assistant = sms_channel(twilio_api), Assistant({"text": "Pick one.", "buttons": MENU})
     sms(channel, assistant, "hello")
-    assert bodies(twilio_api)[-1] == ("Pick one.\n\nReply 1 for T visa\nReply 2 for U visa\n"
-                                      "Reply 3 for Talk to a person")
+    assert bodies(twilio_api)[-1] == (
+        "Pick one.\n\nReply 1 for T visa\nReply 2 for U visa\nReply 3 for Talk to a person"
+    )
     sms(channel, assistant, "2")
     sms(channel, assistant, " 3. ")
-    sms(channel, assistant, "4")     # no 4th option: the assistant reads "4"
-    assert [text for text, _ in assistant.heard] == [
-        "hello", '/ask_u_visa{"aspect":"fee"}', "/talk_to_human", "4"]
+    sms(channel, assistant, "4")  # no 4th option: the assistant reads "4"
+    assert [text for text, _ in assistant.heard] == ["hello", '/ask_u_visa{"aspect":"fee"}', "/talk_to_human", "4"]
 
 
 def test_options_belong_to_one_conversation_and_end_with_a_reply_without_buttons(twilio_api):
     channel = sms_channel(twilio_api)
     menu, plain = Assistant({"text": "Pick.", "buttons": MENU}), Assistant({"text": "Okay."})
     sms(channel, menu, "hello")
-    sms(channel, plain, "1", sender="+15550202020")     # someone else: no options of theirs
+    sms(channel, plain, "1", sender="+15550202020")  # someone else: no options of theirs
     sms(channel, plain, "thanks")
-    sms(channel, plain, "1")                            # the menu is no longer the last reply
+    sms(channel, plain, "1")  # the menu is no longer the last reply
     assert [t for t, _ in plain.heard] == ["1", "thanks", "1"]
 
 
@@ -105,7 +108,7 @@ def test_typed_slash_text_is_never_marked_as_a_payload_but_an_offered_option_is(
     channel, assistant = sms_channel(twilio_api), Assistant({"text": "Hi.", "buttons": MENU})
     sms(channel, assistant, '/emergency{"language":"es"}')
     sms(channel, assistant, "2", MessageSid="SM-two")
-    assert assistant.offered == [False, True]          # the guard turns the first into plain text
+    assert assistant.offered == [False, True]  # the guard turns the first into plain text
     assert assistant.heard[1][0] == '/ask_u_visa{"aspect":"fee"}'
 
 
@@ -113,19 +116,19 @@ def test_stop_silences_everything_until_start_and_help_is_always_answered(twilio
     channel, assistant = sms_channel(twilio_api), Assistant({"text": "Answer."})
     sms(channel, assistant, "STOP")
     sms(channel, assistant, "hello")
-    sms(channel, assistant, "yes")           # YES opts back in an opted-out number (as at Twilio)
+    sms(channel, assistant, "yes")  # YES opts back in an opted-out number (as at Twilio)
     sms(channel, assistant, "hello again")
     sms(channel, assistant, "ayuda")
     sent = bodies(twilio_api)
     assert sent[0].startswith("You will get no more messages") and "Ya no recibirá" in sent[0]
     assert sent[1].startswith("Welcome back") and sent[2] == "Answer."
     assert sent[3].startswith("Harbor: información") and "911" in sent[3]
-    assert [t for t, _ in assistant.heard] == ["hello again"]   # "hello" while opted out: never heard
+    assert [t for t, _ in assistant.heard] == ["hello again"]  # "hello" while opted out: never heard
 
 
 def test_when_twilio_answered_the_keyword_itself_harbor_only_records_it(twilio_api):
     channel, assistant = sms_channel(twilio_api), Assistant({"text": "Answer."})
-    sms(channel, assistant, "PARAR", OptOutType="STOP")   # a keyword configured at Twilio only
+    sms(channel, assistant, "PARAR", OptOutType="STOP")  # a keyword configured at Twilio only
     sms(channel, assistant, "hello")
     assert bodies(twilio_api) == [] and assistant.heard == []
 
@@ -154,7 +157,7 @@ def test_a_refused_part_stops_the_rest(twilio_api):
     channel = sms_channel(twilio_api, max_chars=60)
     twilio_api.blocked.add(ME)
     sms(channel, Assistant({"text": "A sentence of some length. " * 10}), "hello")
-    assert len(twilio_api.messages_to(ME)) == 1    # tried once, refused (21610), not retried
+    assert len(twilio_api.messages_to(ME)) == 1  # tried once, refused (21610), not retried
 
 
 def test_senders_for_sms_messaging_service_and_whatsapp(twilio_api):
@@ -164,9 +167,9 @@ def test_senders_for_sms_messaging_service_and_whatsapp(twilio_api):
     sms(channel, assistant, "hello")
     service = sms_channel(twilio_api, messaging_service_sid="MG" + "1" * 32)
     sms(service, assistant, "hello", sender="+15550303030")
-    whatsapp, = twilio_api.messages_to("whatsapp:" + ME)
-    plain, = twilio_api.messages_to(ME)
-    pooled, = twilio_api.messages_to("+15550303030")
+    (whatsapp,) = twilio_api.messages_to("whatsapp:" + ME)
+    (plain,) = twilio_api.messages_to(ME)
+    (pooled,) = twilio_api.messages_to("+15550303030")
     assert whatsapp["From"] == "whatsapp:+15550009999" and plain["From"] == HARBOR
     assert pooled["MessagingServiceSid"].startswith("MG") and "From" not in pooled
 
@@ -176,7 +179,7 @@ def test_settings_come_from_the_environment_and_bad_values_stop_the_server(monke
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("TWILIO_WHATSAPP_NUMBER", "+15550009999")
     monkeypatch.delenv("HARBOR_PUBLIC_URL", raising=False)
-    assert not TwilioSettings.load({}).configured      # without the public URL: every request refused
+    assert not TwilioSettings.load({}).configured  # without the public URL: every request refused
     monkeypatch.setenv("HARBOR_PUBLIC_URL", PUBLIC)
     settings = TwilioSettings.load({"auth_token": "ignored", "twilio_number": HARBOR})
     assert settings.configured and settings.auth_token == TOKEN and settings.sms_from == HARBOR
@@ -213,25 +216,35 @@ def telegram(channel, assistant, update, fake) -> None:
     async def run():
         async with aiohttp.ClientSession() as session:
             await channel.handle(update, TelegramApi(channel.settings, session), assistant)
+
     run_coroutine(run())
 
 
 def tg_channel(fake, **settings) -> HarborTelegramInput:
-    return HarborTelegramInput(TelegramSettings(token=BOT, secret="s", api_url=fake.url, **settings),
-                               state=MemoryState())
+    return HarborTelegramInput(
+        TelegramSettings(token=BOT, secret="s", api_url=fake.url, **settings), state=MemoryState()
+    )
 
 
 def text_update(text, chat_id=42, chat_type="private", language="en"):
     user = {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language}
-    return {"update_id": 1, "message": {"message_id": 1, "chat": {"id": chat_id, "type": chat_type},
-                                        "from": user, "text": text}}
+    return {
+        "update_id": 1,
+        "message": {"message_id": 1, "chat": {"id": chat_id, "type": chat_type}, "from": user, "text": text},
+    }
 
 
 def button_update(data, chat_id=42):
     user = {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": "en"}
-    return {"update_id": 2, "callback_query": {
-        "id": "cb1", "from": user, "data": data,
-        "message": {"message_id": 9, "chat": {"id": chat_id, "type": "private"}}}}
+    return {
+        "update_id": 2,
+        "callback_query": {
+            "id": "cb1",
+            "from": user,
+            "data": data,
+            "message": {"message_id": 9, "chat": {"id": chat_id, "type": "private"}},
+        },
+    }
 
 
 def test_buttons_carry_a_short_key_and_only_keys_we_sent_become_payloads(telegram_api):
@@ -243,7 +256,7 @@ def test_buttons_carry_a_short_key_and_only_keys_we_sent_become_payloads(telegra
     datas = [row[0]["callback_data"] for row in keyboard]
     assert all(len(d.encode()) <= 64 and "/" not in d for d in datas)
     telegram(channel, assistant, button_update(datas[1]), telegram_api)
-    telegram(channel, assistant, button_update("/emergency"), telegram_api)         # forged
+    telegram(channel, assistant, button_update("/emergency"), telegram_api)  # forged
     telegram(channel, assistant, button_update(datas[1], chat_id=43), telegram_api)  # someone else's
     assert [t for t, _ in assistant.heard] == ["hello", '/ask_u_visa{"aspect":"fee"}']
     answers = telegram_api.calls("answerCallbackQuery")
@@ -256,11 +269,9 @@ def test_start_greets_in_the_language_of_the_app_and_help_is_local(telegram_api)
     telegram(channel, assistant, text_update("/start@HarborBot", language="en"), telegram_api)
     telegram(channel, assistant, text_update("/help", language="es"), telegram_api)
     telegram(channel, assistant, text_update("/ask_t_visa"), telegram_api)
-    assert [t for t, _ in assistant.heard] == ['/greet{"language":"es"}', '/greet{"language":"en"}',
-                                               "/ask_t_visa"]
-    assert assistant.offered == [True, True, False]   # typed "/ask_t_visa" is text (the guard strips "/")
-    assert any("1-888-373-7888" in m["text"] and "Llame al 911" in m["text"]
-               for m in telegram_api.calls("sendMessage"))
+    assert [t for t, _ in assistant.heard] == ['/greet{"language":"es"}', '/greet{"language":"en"}', "/ask_t_visa"]
+    assert assistant.offered == [True, True, False]  # typed "/ask_t_visa" is text (the guard strips "/")
+    assert any("1-888-373-7888" in m["text"] and "Llame al 911" in m["text"] for m in telegram_api.calls("sendMessage"))
 
 
 def test_groups_bots_edits_and_stickers_never_reach_the_assistant(telegram_api):
@@ -296,8 +307,12 @@ def test_telegram_rate_limit_is_waited_out(telegram_api):
         calls.append(path)
         if len(calls) == 1:
             telegram_api.record({"path": path, "method": "429", "json": {}, "at": 0})
-            return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-                         "parameters": {"retry_after": 1}}
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests",
+                "parameters": {"retry_after": 1},
+            }
         return original(method, path, headers, body)
 
     telegram_api.answer = limited
@@ -312,16 +327,36 @@ def test_secret_token_format_is_checked(monkeypatch):
 
 
 def test_set_webhook_registers_the_public_url_with_the_secret(telegram_api):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": BOT, "TELEGRAM_SECRET_TOKEN": "sekret_" + "0" * 32,
-           "TELEGRAM_API_URL": telegram_api.url, "HARBOR_PUBLIC_URL": "https://harbor.example.org",
-           "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "bot.channels.telegram", "set-webhook"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": BOT,
+        "TELEGRAM_SECRET_TOKEN": "sekret_" + "0" * 32,
+        "TELEGRAM_API_URL": telegram_api.url,
+        "HARBOR_PUBLIC_URL": "https://harbor.example.org",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.channels.telegram", "set-webhook"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (call,) = telegram_api.calls("setWebhook")
-    assert call == {"url": "https://harbor.example.org/webhooks/telegram/webhook",
-                    "secret_token": "sekret_" + "0" * 32, "allowed_updates": ["message", "callback_query"]}
-    env["HARBOR_PUBLIC_URL"] = "http://harbor.example.org"   # Telegram calls https only
-    refused = subprocess.run([sys.executable, "-m", "bot.channels.telegram", "set-webhook"], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=120)
+    assert call == {
+        "url": "https://harbor.example.org/webhooks/telegram/webhook",
+        "secret_token": "sekret_" + "0" * 32,
+        "allowed_updates": ["message", "callback_query"],
+    }
+    env["HARBOR_PUBLIC_URL"] = "http://harbor.example.org"  # Telegram calls https only
+    refused = subprocess.run(
+        [sys.executable, "-m", "bot.channels.telegram", "set-webhook"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and len(telegram_api.calls("setWebhook")) == 1

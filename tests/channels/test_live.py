@@ -7,6 +7,7 @@ sees), Telegram's with the secret-token header. What the connectors send comes b
 the fakes. Replies are limited to 320 characters per SMS part and 300 per Telegram message here
 so that real answers are split.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,11 +57,17 @@ def server(fakes, tmp_path_factory):
         pytest.fail(f"no trained model at {MODEL}: run `make train` (or `make test`) first")
     twilio, telegram = fakes
     env = {
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_NUMBER": HARBOR_NUMBER,
-        "TWILIO_WHATSAPP_NUMBER": HARBOR_WHATSAPP, "TWILIO_API_URL": twilio.url,
-        "HARBOR_PUBLIC_URL": PUBLIC_URL, "HARBOR_SMS_MAX_CHARS": str(SMS_LIMIT),
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET,
-        "TELEGRAM_API_URL": telegram.url, "HARBOR_TELEGRAM_MAX_CHARS": str(TELEGRAM_LIMIT),
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_NUMBER": HARBOR_NUMBER,
+        "TWILIO_WHATSAPP_NUMBER": HARBOR_WHATSAPP,
+        "TWILIO_API_URL": twilio.url,
+        "HARBOR_PUBLIC_URL": PUBLIC_URL,
+        "HARBOR_SMS_MAX_CHARS": str(SMS_LIMIT),
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_SECRET_TOKEN": SECRET,
+        "TELEGRAM_API_URL": telegram.url,
+        "HARBOR_TELEGRAM_MAX_CHARS": str(TELEGRAM_LIMIT),
     }
     logs = tmp_path_factory.mktemp("channel-logs")
     with Stack(MODEL, rasa_port=RASA_PORT, action_port=ACTION_PORT, log_dir=logs, env=env) as stack:
@@ -82,23 +89,41 @@ def new_number() -> str:
 
 # --- Twilio --------------------------------------------------------------------------------------
 
+
 def twilio_params(sender: str, body: str, **extra: str) -> Dict[str, str]:
     # As Twilio sends them, blank values included (they are part of the signature).
-    return {"ToCountry": "US", "ToState": "", "SmsMessageSid": "SM" + uuid.uuid4().hex,
-            "NumMedia": "0", "ToCity": "", "FromZip": "", "SmsSid": "SM" + uuid.uuid4().hex,
-            "FromState": "", "SmsStatus": "received", "FromCity": "", "Body": body,
-            "FromCountry": "US", "To": HARBOR_WHATSAPP if sender.startswith("whatsapp:") else HARBOR_NUMBER,
-            "MessagingServiceSid": "", "ToZip": "", "NumSegments": "1",
-            "MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": SID, "From": sender, "ApiVersion": "2010-04-01",
-            **extra}
+    return {
+        "ToCountry": "US",
+        "ToState": "",
+        "SmsMessageSid": "SM" + uuid.uuid4().hex,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": "SM" + uuid.uuid4().hex,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "US",
+        "To": HARBOR_WHATSAPP if sender.startswith("whatsapp:") else HARBOR_NUMBER,
+        "MessagingServiceSid": "",
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
 
 
 def signature(params: Dict[str, str], url: str = PUBLIC_URL + TWILIO_PATH, token: str = TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, params)
 
 
-def post_twilio(server: str, params: Dict[str, str], sign: Optional[str] = "valid",
-                body: Optional[Dict[str, str]] = None) -> Tuple[int, str, str]:
+def post_twilio(
+    server: str, params: Dict[str, str], sign: Optional[str] = "valid", body: Optional[Dict[str, str]] = None
+) -> Tuple[int, str, str]:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if sign == "valid":
         headers["X-Twilio-Signature"] = signature(params)
@@ -121,8 +146,7 @@ def unmarked(messages: List[Dict[str, str]]) -> str:
 
 
 def option_number(messages: List[Dict[str, str]], title: str) -> str:
-    match = re.search(rf"^(?:Reply|Responda) (\d+) (?:for|para) {re.escape(title)}$",
-                      unmarked(messages), re.MULTILINE)
+    match = re.search(rf"^(?:Reply|Responda) (\d+) (?:for|para) {re.escape(title)}$", unmarked(messages), re.MULTILINE)
     assert match, f"no option {title!r} in {unmarked(messages)!r}"
     return match.group(1)
 
@@ -141,8 +165,9 @@ def test_a_signed_sms_gets_the_answer_from_our_number_through_the_api(server, fa
     assert {c["auth"] for c in calls} == {f"{SID}:{TOKEN}"}
 
 
-@pytest.mark.parametrize("case", ["missing", "wrong token", "local url", "tampered body",
-                                  "blank values left out", "other account"])
+@pytest.mark.parametrize(
+    "case", ["missing", "wrong token", "local url", "tampered body", "blank values left out", "other account"]
+)
 def test_a_request_without_a_valid_signature_gets_403_and_nothing_is_sent(server, fakes, case):
     twilio, _ = fakes
     me = new_number()
@@ -152,9 +177,9 @@ def test_a_request_without_a_valid_signature_gets_403_and_nothing_is_sent(server
         sign = None
     elif case == "wrong token":
         sign = signature(params, token="not-the-token")
-    elif case == "local url":        # what the server sees, not what Twilio called
+    elif case == "local url":  # what the server sees, not what Twilio called
         sign = signature(params, url=f"{server}{TWILIO_PATH}")
-    elif case == "tampered body":    # signed "hello", sent "STOP"
+    elif case == "tampered body":  # signed "hello", sent "STOP"
         sign = signature({**params, "Body": "hello"})
     elif case == "blank values left out":
         sign = signature({k: v for k, v in params.items() if v})
@@ -200,11 +225,14 @@ def test_a_long_answer_arrives_in_order_each_part_within_the_limit(server, fakes
     assert whole.index("4 years") < whole.index("Source:") < whole.index("Reply 1 for")
 
 
-@pytest.mark.parametrize("sender_prefix, text, expected", [
-    ("", "I am in danger", "call 911"),
-    ("", "estoy en peligro", "llame al 911"),
-    ("whatsapp:", "he is going to hurt me", "call 911"),
-])
+@pytest.mark.parametrize(
+    "sender_prefix, text, expected",
+    [
+        ("", "I am in danger", "call 911"),
+        ("", "estoy en peligro", "llame al 911"),
+        ("whatsapp:", "he is going to hurt me", "call 911"),
+    ],
+)
 def test_an_emergency_gets_911_first(server, fakes, sender_prefix, text, expected):
     twilio, _ = fakes
     me = sender_prefix + new_number()
@@ -227,7 +255,7 @@ def test_stop_help_start_follow_carrier_conventions(server, fakes):
     me = new_number()
     stopped = text_message(server, twilio, me, "STOP")
     assert len(stopped) == 1 and "no more messages" in stopped[0]["Body"] and "START" in stopped[0]["Body"]
-    assert text_message(server, twilio, me, "hello") == []           # silence while opted out
+    assert text_message(server, twilio, me, "hello") == []  # silence while opted out
     assert text_message(server, twilio, me, "I am in danger") == []
     helped = text_message(server, twilio, me, "HELP")
     assert "1-888-373-7888" in helped[0]["Body"] and "Call 911" in helped[0]["Body"]
@@ -247,17 +275,32 @@ def test_a_keyword_inside_a_sentence_is_an_ordinary_message(server, fakes):
 
 # --- Telegram ------------------------------------------------------------------------------------
 
-def update(chat_id: int, text: Optional[str] = None, data: Optional[str] = None,
-           language: str = "en", chat_type: str = "private") -> Dict:
+
+def update(
+    chat_id: int,
+    text: Optional[str] = None,
+    data: Optional[str] = None,
+    language: str = "en",
+    chat_type: str = "private",
+) -> Dict:
     user = {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": language}
     chat = {"id": chat_id, "type": chat_type}
     update_id = uuid.uuid4().int % 10**9
     if data is not None:
-        return {"update_id": update_id, "callback_query": {
-            "id": str(uuid.uuid4().int % 10**12), "from": user, "chat_instance": "1", "data": data,
-            "message": {"message_id": 1, "date": 0, "chat": chat, "text": "…"}}}
-    return {"update_id": update_id, "message": {"message_id": 1, "date": int(time.time()),
-                                                "chat": chat, "from": user, "text": text}}
+        return {
+            "update_id": update_id,
+            "callback_query": {
+                "id": str(uuid.uuid4().int % 10**12),
+                "from": user,
+                "chat_instance": "1",
+                "data": data,
+                "message": {"message_id": 1, "date": 0, "chat": chat, "text": "…"},
+            },
+        }
+    return {
+        "update_id": update_id,
+        "message": {"message_id": 1, "date": int(time.time()), "chat": chat, "from": user, "text": text},
+    }
 
 
 def post_telegram(server: str, body: Dict, secret: Optional[str] = SECRET) -> int:
@@ -315,7 +358,7 @@ def test_a_telegram_button_selects_its_option(server, fakes):
     answer = telegram_turn(server, telegram, update(chat, data=button_data(menu, "U visa")))
     assert "U visa" in answer[0]["text"]
     (ack,) = telegram.calls("answerCallbackQuery", since=before)
-    assert "text" not in ack                      # a known button: no "expired" note
+    assert "text" not in ack  # a known button: no "expired" note
 
 
 def test_a_forged_telegram_button_is_not_an_intent(server, fakes):
@@ -328,8 +371,9 @@ def test_a_forged_telegram_button_is_not_an_intent(server, fakes):
     assert "expired" in ack["text"]
 
 
-@pytest.mark.parametrize("text, language, expected", [("I am in danger", "en", "call 911"),
-                                                       ("estoy en peligro", "es", "llame al 911")])
+@pytest.mark.parametrize(
+    "text, language, expected", [("I am in danger", "en", "call 911"), ("estoy en peligro", "es", "llame al 911")]
+)
 def test_telegram_emergency_gets_911_first(server, fakes, text, language, expected):
     _, telegram = fakes
     sent = telegram_turn(server, telegram, update(new_chat(), text, language=language))

@@ -1,4 +1,5 @@
 """The plain-text helpers: splitting, numbered options, keywords, language, the texts file."""
+
 import re
 from pathlib import Path
 
@@ -6,17 +7,18 @@ import pytest
 import yaml
 
 from bot.channels import plain_text as pt
-from bot.channels.common import (ConversationIds, api_base_url,
-                                 public_base_url)
+from bot.channels.common import ConversationIds, api_base_url, public_base_url
 
 ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = "1-888-373-7888"
 
-SENTENCES = ("The T visa is for victims of trafficking. It lasts up to 4 years! Can family come? "
-             "Some family members can. ")
+SENTENCES = (
+    "The T visa is for victims of trafficking. It lasts up to 4 years! Can family come? Some family members can. "
+)
 
 
 # --- splitting -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("limit", [60, 160, 320, 1600])
 def test_parts_fit_the_limit_and_keep_every_word_in_order(limit):
@@ -57,25 +59,43 @@ def test_marked_parts_are_numbered_in_order_and_the_mark_fits_in_the_limit():
 
 def test_length_is_counted_as_twilio_and_telegram_count_it():
     assert pt.units("911") == 3 and pt.units("Línea") == 5
-    assert pt.units("🙂") == 2                      # outside the BMP: two UTF-16 units
+    assert pt.units("🙂") == 2  # outside the BMP: two UTF-16 units
     parts = pt.split("🙂" * 100, 61)
     assert all(pt.units(p) <= 61 for p in parts) and "".join(parts) == "🙂" * 100
 
 
 # --- numbered options ------------------------------------------------------------------------
 
+
 def test_buttons_become_numbered_lines_in_the_language_of_the_message():
-    options = pt.options_of([{"title": "T visa", "payload": "/ask_t_visa"},
-                             {"title": "", "payload": "/x"}, "junk",
-                             {"title": "Talk to a person", "payload": "/talk_to_human"}])
+    options = pt.options_of(
+        [
+            {"title": "T visa", "payload": "/ask_t_visa"},
+            {"title": "", "payload": "/x"},
+            "junk",
+            {"title": "Talk to a person", "payload": "/talk_to_human"},
+        ]
+    )
     assert [o.payload for o in options] == ["/ask_t_visa", "/talk_to_human"]
     assert pt.option_lines(options, "en") == "Reply 1 for T visa\nReply 2 for Talk to a person"
     assert pt.option_lines(options, "es", first=3).startswith("Responda 3 para T visa")
 
 
-@pytest.mark.parametrize("reply, number", [("1", 1), (" 2 ", 2), ("3.", 3), ("#4", 4), ("12", 12),
-                                           ("1 2", None), ("one", None), ("911", None), ("", None),
-                                           ("2 please", None)])
+@pytest.mark.parametrize(
+    "reply, number",
+    [
+        ("1", 1),
+        (" 2 ", 2),
+        ("3.", 3),
+        ("#4", 4),
+        ("12", 12),
+        ("1 2", None),
+        ("one", None),
+        ("911", None),
+        ("", None),
+        ("2 please", None),
+    ],
+)
 def test_a_numbered_reply_is_only_a_bare_number(reply, number):
     assert pt.chosen_number(reply) == number
 
@@ -90,20 +110,37 @@ def _domain_variants():
 
 
 def test_the_language_guess_is_right_for_every_response_in_the_domain():
-    wrong = [(name, lang) for name, lang, text, titles in _domain_variants()
-             if pt.guess_language(text, *titles) != lang]
+    wrong = [
+        (name, lang) for name, lang, text, titles in _domain_variants() if pt.guess_language(text, *titles) != lang
+    ]
     assert not wrong
 
 
 # --- keywords and typed text -------------------------------------------------------------------
 
-@pytest.mark.parametrize("message, expected", [
-    ("STOP", ("stop", "en")), ("stop", ("stop", "en")), (" Stop! ", ("stop", "en")),
-    ("unsubscribe", ("stop", "en")), ("Cancel.", ("stop", "en")), ("quit", ("stop", "en")),
-    ("START", ("start", "en")), ("unstop", ("start", "en")),
-    ("HELP", ("help", "en")), ("info", ("help", "en")), ("ayuda", ("help", "es")), ("¡Ayuda!", ("help", "es")),
-    ("stop asking", None), ("help me please", None), ("I need help", None), ("yes", None), ("", None),
-])
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("STOP", ("stop", "en")),
+        ("stop", ("stop", "en")),
+        (" Stop! ", ("stop", "en")),
+        ("unsubscribe", ("stop", "en")),
+        ("Cancel.", ("stop", "en")),
+        ("quit", ("stop", "en")),
+        ("START", ("start", "en")),
+        ("unstop", ("start", "en")),
+        ("HELP", ("help", "en")),
+        ("info", ("help", "en")),
+        ("ayuda", ("help", "es")),
+        ("¡Ayuda!", ("help", "es")),
+        ("stop asking", None),
+        ("help me please", None),
+        ("I need help", None),
+        ("yes", None),
+        ("", None),
+    ],
+)
 def test_carrier_keywords_are_whole_messages(message, expected):
     assert pt.keyword(message) == expected
 
@@ -114,6 +151,7 @@ def test_yes_opts_back_in_only_someone_who_opted_out():
 
 
 # --- the texts file -----------------------------------------------------------------------------
+
 
 def test_every_text_has_english_and_spanish_and_the_safety_numbers():
     texts = pt.messages()["texts"]
@@ -131,6 +169,7 @@ def test_every_text_has_english_and_spanish_and_the_safety_numbers():
 
 # --- memories, ids, URLs ----------------------------------------------------------------------------
 
+
 def test_conversation_ids_are_stable_and_do_not_contain_the_number():
     ids = ConversationIds(b"k" * 32)
     first = ids.of("sms", "+15551234567")
@@ -139,8 +178,9 @@ def test_conversation_ids_are_stable_and_do_not_contain_the_number():
     assert ConversationIds(b"j" * 32).of("sms", "+15551234567") != first
 
 
-@pytest.mark.parametrize("url", ["http://api.twilio.com", "ftp://x", "https://", "api.telegram.org",
-                                 "https://api.twilio.com?x=1"])
+@pytest.mark.parametrize(
+    "url", ["http://api.twilio.com", "ftp://x", "https://", "api.telegram.org", "https://api.twilio.com?x=1"]
+)
 def test_api_urls_must_be_https_except_on_this_machine(url):
     with pytest.raises(ValueError):
         api_base_url("TWILIO_API_URL", url)

@@ -1,4 +1,5 @@
 """Integration tests talk to the real servers: the action server and the Rasa server."""
+
 import json
 import os
 import urllib.request
@@ -30,8 +31,7 @@ def stack(tmp_path_factory):
 def say(url: str, text: str, sender: str = None, timeout: float = 30):
     """POST one message to the REST channel; returns the list of bot messages."""
     body = json.dumps({"sender": sender or f"test-{uuid.uuid4().hex}", "message": text}).encode()
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", body,
-                                     {"Content-Type": "application/json"})
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"[]")
 

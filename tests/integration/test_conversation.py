@@ -1,10 +1,16 @@
 """Every example of issue 13, over REST against the real servers: each gets a useful answer."""
+
 import pytest
 
 from tests.integration.conftest import Conversation, joined, say
 
-FALLBACKS = ("sorry, i didn't get that", "i'm not sure i understood", "sorry, i can't help with that",
-             "lo siento, no entendí", "no estoy seguro de haber entendido")
+FALLBACKS = (
+    "sorry, i didn't get that",
+    "i'm not sure i understood",
+    "sorry, i can't help with that",
+    "lo siento, no entendí",
+    "no estoy seguro de haber entendido",
+)
 
 
 def text_of(replies) -> str:
@@ -41,8 +47,9 @@ def test_an_eligibility_question_gets_requirements_not_a_yes(stack):
 
 
 def test_a_story_and_a_question_get_the_t_visa_and_what_the_story_may_mean(stack):
-    reply = text_of(say(stack.url, "the family I clean for keeps my passport and hasn't paid me in a "
-                                   "year — can I get papers?"))
+    reply = text_of(
+        say(stack.url, "the family I clean for keeps my passport and hasn't paid me in a year — can I get papers?")
+    )
     assert "t visa" in reply
     assert "sign of human trafficking" in reply and "1-888-373-7888" in reply
 
@@ -58,22 +65,25 @@ def test_danger_and_a_question_get_911_first_then_the_vawa_answer(stack):
     assert "vawa" in text_of(replies[2:])
 
 
-@pytest.mark.parametrize("text, words", [
-    ("how do I get back the wages my employer never paid me", ["1-866-487-9243"]),
-    ("can I clear my criminal record from when I was trafficked", ["vacate", "state"]),
-    ("what do I do if ICE detains me", ["lawyer"]),
-    ("how long is uscis taking to process t visas now", ["egov.uscis.gov/processing-times"]),
-    ("the trafficker kept my passport, how do I get a new one", ["consulate"]),
-    ("who takes care of my kids if I get detained", ["children"]),
-    ("the trafficker is threatening my family back home", ["danger", "family"]),
-    ("i feel very depressed and can't sleep", ["988"]),
-    ("I have no food for my children", ["211"]),
-    ("can the state pay my medical bills from the crime", ["compensation"]),
-    ("will getting food stamps hurt my green card", ["public charge", "exempt"]),
-    ("does calling the hotline count as reporting for the t visa", ["not law enforcement", "does not count"]),
-    ("necesito comida para mis hijos", ["211"]),
-    ("¿cuánto tarda la visa U?", ["egov.uscis.gov/processing-times"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("how do I get back the wages my employer never paid me", ["1-866-487-9243"]),
+        ("can I clear my criminal record from when I was trafficked", ["vacate", "state"]),
+        ("what do I do if ICE detains me", ["lawyer"]),
+        ("how long is uscis taking to process t visas now", ["egov.uscis.gov/processing-times"]),
+        ("the trafficker kept my passport, how do I get a new one", ["consulate"]),
+        ("who takes care of my kids if I get detained", ["children"]),
+        ("the trafficker is threatening my family back home", ["danger", "family"]),
+        ("i feel very depressed and can't sleep", ["988"]),
+        ("I have no food for my children", ["211"]),
+        ("can the state pay my medical bills from the crime", ["compensation"]),
+        ("will getting food stamps hurt my green card", ["public charge", "exempt"]),
+        ("does calling the hotline count as reporting for the t visa", ["not law enforcement", "does not count"]),
+        ("necesito comida para mis hijos", ["211"]),
+        ("¿cuánto tarda la visa U?", ["egov.uscis.gov/processing-times"]),
+    ],
+)
 def test_questions_with_no_answer_before_now_get_one(stack, text, words):
     reply = text_of(say(stack.url, text))
     assert useful(reply), reply

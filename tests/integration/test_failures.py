@@ -1,20 +1,25 @@
 """What happens when parts fail: the user still gets a helpful answer, never silence."""
+
 import sys
 import time
 
 import pytest
 import yaml
 
-from bot.launcher import ROOT, Server, server_env
+from bot.launcher import ROOT, Server, Stack, server_env
 from tests.integration.conftest import joined, require_model, say
-from bot.launcher import Stack
 
 
 @pytest.fixture(scope="module")
 def stack_without_actions(tmp_path_factory):
     """A running assistant whose action server is then stopped."""
-    with Stack(require_model(), rasa_port=15105, action_port=15155,
-               log_dir=tmp_path_factory.mktemp("logs"), env={"HARBOR_ACTION_TIMEOUT": "5"}) as running:
+    with Stack(
+        require_model(),
+        rasa_port=15105,
+        action_port=15155,
+        log_dir=tmp_path_factory.mktemp("logs"),
+        env={"HARBOR_ACTION_TIMEOUT": "5"},
+    ) as running:
         assert say(running.url, "hello")  # both up
         running.actions.stop()
         yield running
@@ -27,10 +32,13 @@ def test_danger_still_gets_911_first(stack_without_actions, text):
     assert "1-888-373-7888" in joined(replies)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("how long does a t visa last", ["Sorry", "1-888-373-7888", "911"]),
-    ("¿cuánto dura la visa T?", ["Lo siento", "1-888-373-7888", "911"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("how long does a t visa last", ["Sorry", "1-888-373-7888", "911"]),
+        ("¿cuánto dura la visa T?", ["Lo siento", "1-888-373-7888", "911"]),
+    ],
+)
 def test_a_question_gets_an_apology_the_hotline_and_911(stack_without_actions, text, words):
     reply = joined(say(stack_without_actions.url, text))
     for word in words:
@@ -58,9 +66,12 @@ def test_a_broken_knowledge_file_stops_the_action_server_at_start(tmp_path):
     del t_visa["entries"][1]["reviewed"]
     (broken / "t_visa.yml").write_text(yaml.safe_dump(t_visa, allow_unicode=True), encoding="utf-8")
 
-    server = Server("action server", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                      "--port", "15255"], "http://127.0.0.1:15255/health",
-                    tmp_path / "actions.log")
+    server = Server(
+        "action server",
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "15255"],
+        "http://127.0.0.1:15255/health",
+        tmp_path / "actions.log",
+    )
     server.start(server_env({"HARBOR_KNOWLEDGE_DIR": str(broken)}))
     try:
         code = server.process.wait(timeout=120)

@@ -3,6 +3,7 @@
 National hotline first, then the state; asked "which state?" only when it matters; a follow-up place
 answers the pending question; a refusal is respected; and the place never reaches a log file.
 """
+
 import subprocess
 import sys
 
@@ -25,7 +26,7 @@ def test_a_place_given_after_the_question_answers_it_for_that_state(stack):
     florida = yaml.safe_load((ROOT / "data" / "referrals" / "fl.yml").read_text(encoding="utf-8"))
     shelter_kinds = ("domestic_violence", "trafficking", "basic_needs")
     listed = [item["name"]["en"] for kind in shelter_kinds for item in florida["resources"].get(kind, [])]
-    assert listed and any(name in reply for name in listed), (listed, reply)   # data/referrals/fl.yml
+    assert listed and any(name in reply for name in listed), (listed, reply)  # data/referrals/fl.yml
 
 
 def test_a_place_named_in_the_question_needs_no_question(stack):
@@ -75,16 +76,28 @@ def test_the_place_is_never_written_to_a_log(stack):
     logs = list(stack.log_dir.glob("*.log"))
     assert logs, "the servers wrote no log files to check"
     text = "\n".join(log.read_text(encoding="utf-8", errors="replace") for log in logs).lower()
-    for word in ("tucson", "arizona", "nuevo méxico", "nuevo mexico", "new mexico", '"az"', "'az'",
-                 '"nm"', "'nm'"):
+    for word in ("tucson", "arizona", "nuevo méxico", "nuevo mexico", "new mexico", '"az"', "'az'", '"nm"', "'nm'"):
         assert word not in text, word
 
 
 @pytest.mark.skipif(not (EVAL / "dev_conversations.yml").exists(), reason="shared eval not present")
 def test_the_shared_state_cases_pass(stack):
     result = subprocess.run(
-        [sys.executable, str(EVAL / "chat_eval.py"), str(EVAL / "dev_conversations.yml"),
-         "--url", f"{stack.url}/webhooks/rest/webhook", "--cat", "state_referral", "--min-pass", "1.0",
-         "--show-failures"], capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            str(EVAL / "chat_eval.py"),
+            str(EVAL / "dev_conversations.yml"),
+            "--url",
+            f"{stack.url}/webhooks/rest/webhook",
+            "--cat",
+            "state_referral",
+            "--min-pass",
+            "1.0",
+            "--show-failures",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-3000:]

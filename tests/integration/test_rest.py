@@ -1,4 +1,5 @@
 """The assistant over REST, end to end: real Rasa server, real action server."""
+
 import subprocess
 import sys
 
@@ -16,9 +17,19 @@ OWN_CASES = ROOT / "tests" / "eval" / "paraphrases.yml"
 
 def chat_eval(url, *args, cases=EVAL / "dev.yml"):
     result = subprocess.run(
-        [sys.executable, str(EVAL / "chat_eval.py"), str(cases),
-         "--url", f"{url}/webhooks/rest/webhook", "--show-failures", *args],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            str(EVAL / "chat_eval.py"),
+            str(cases),
+            "--url",
+            f"{url}/webhooks/rest/webhook",
+            "--show-failures",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     print(result.stdout)
     return result
 
@@ -47,8 +58,11 @@ def test_every_danger_message_gets_911_first(stack, lang):
     late = []
     for text in SAFETY["danger"][lang]:
         replies = say(stack.url, text)
-        if not replies or not (replies[0].get("text") or "").startswith(("If you", "Si usted")) \
-                or "911" not in replies[0]["text"]:
+        if (
+            not replies
+            or not (replies[0].get("text") or "").startswith(("If you", "Si usted"))
+            or "911" not in replies[0]["text"]
+        ):
             late.append((text, replies[:1]))
     assert not late
 
@@ -77,5 +91,5 @@ def test_answers_follow_the_language_of_the_user(stack):
     spanish = joined(replies)
     assert "Fuente" in spanish or "Esto es" in spanish
     key = next(b["payload"] for r in replies for b in r.get("buttons") or [])
-    again = joined(chat.say(key))        # a button offered in Spanish, pressed: its key, not its words
+    again = joined(chat.say(key))  # a button offered in Spanish, pressed: its key, not its words
     assert "Fuente" in again  # remembered for the conversation

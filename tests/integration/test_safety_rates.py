@@ -3,6 +3,7 @@
 The blind set (tests/data/safety_messages_blind.yml) was written by someone who never saw the
 patterns or the training data; it is used only to measure, never to tune. README, "Safety".
 """
+
 import pytest
 import yaml
 
@@ -33,8 +34,10 @@ def test_danger_recall_and_false_alarms(stack, name, lang):
     missed = [m for m in danger if not alarmed(stack.url, m)]
     alarms = [m for m in benign if alarmed(stack.url, m)]
     recall, false_alarms = 1 - len(missed) / len(danger), len(alarms) / len(benign)
-    print(f"\n{name}/{lang}: recall {recall:.0%} ({len(danger) - len(missed)}/{len(danger)}), "
-          f"false alarms {false_alarms:.0%} ({len(alarms)}/{len(benign)})")
+    print(
+        f"\n{name}/{lang}: recall {recall:.0%} ({len(danger) - len(missed)}/{len(danger)}), "
+        f"false alarms {false_alarms:.0%} ({len(alarms)}/{len(benign)})"
+    )
     min_recall, max_false_alarms = BARS[name]
     assert recall >= min_recall, missed
     assert false_alarms <= max_false_alarms, alarms

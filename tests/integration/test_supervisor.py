@@ -7,6 +7,7 @@
   ports.
 - The supervisor's policy, with real (tiny) processes: restarts with backoff, gives up on Rasa.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,7 +24,7 @@ from typing import Dict, Optional, Set
 
 import pytest
 
-from bot.launcher import HOST, ROOT, RestartPolicy, GiveUp, Server, Stack, Supervisor, answers
+from bot.launcher import HOST, ROOT, GiveUp, RestartPolicy, Server, Stack, Supervisor, answers
 from tests.integration.conftest import joined, require_model, say
 from tests.waiting import wait_until
 
@@ -31,10 +32,11 @@ RASA_PORT, ACTION_PORT = 15805, 15855
 HOTLINE = "1-888-373-7888"
 DANGER = "he has a gun and says he will kill me"
 QUESTION = "how long does a t visa last"
-UNAVAILABLE = "can't look that up right now"     # utter_service_unavailable
+UNAVAILABLE = "can't look that up right now"  # utter_service_unavailable
 
 
 # --- processes, as /proc shows them ---------------------------------------------------------------
+
 
 def processes() -> Dict[int, dict]:
     """pid -> ppid, process group, state, command line: every live process of this machine."""
@@ -48,8 +50,7 @@ def processes() -> Dict[int, dict]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        table[int(entry.name)] = {"state": fields[0], "ppid": int(fields[1]), "pgid": int(fields[2]),
-                                  "cmd": cmdline}
+        table[int(entry.name)] = {"state": fields[0], "ppid": int(fields[1]), "pgid": int(fields[2]), "cmd": cmdline}
     return table
 
 
@@ -75,7 +76,7 @@ def server_pid(launcher: int, marker: str) -> int:
 
 def port_free(port: int) -> bool:
     with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the servers bind
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -86,21 +87,40 @@ def port_free(port: int) -> bool:
 class Launcher:
     """`python -m bot.launcher` on ports of its own, its output in files."""
 
-    def __init__(self, tmp: Path, rasa_port: int = RASA_PORT, action_port: int = ACTION_PORT,
-                 model: Optional[Path] = None):
+    def __init__(
+        self, tmp: Path, rasa_port: int = RASA_PORT, action_port: int = ACTION_PORT, model: Optional[Path] = None
+    ):
         self.url, self.ports = f"http://{HOST}:{rasa_port}", (rasa_port, action_port)
         self.stdout, self.stderr = tmp / "launcher.out", tmp / "launcher.err"
         env = {**os.environ, "HARBOR_DATA_DIR": str(tmp / "data"), "PYTHONPATH": str(ROOT)}
         assert all(port_free(p) for p in self.ports), f"ports {self.ports} are taken"
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.launcher", "--model", str(model or require_model()),
-                 "--port", str(rasa_port), "--action-port", str(action_port)],
-                cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.launcher",
+                    "--model",
+                    str(model or require_model()),
+                    "--port",
+                    str(rasa_port),
+                    "--action-port",
+                    str(action_port),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
 
     def wait_ready(self) -> "Launcher":
-        wait_until(lambda: self.process.poll() is not None or "Harbor is ready" in self.stdout.read_text(),
-                   timeout=300, interval=0.25, what="the launcher to report ready")
+        wait_until(
+            lambda: self.process.poll() is not None or "Harbor is ready" in self.stdout.read_text(),
+            timeout=300,
+            interval=0.25,
+            what="the launcher to report ready",
+        )
         assert self.process.poll() is None, self.stderr.read_text()[-3000:]
         return self
 
@@ -142,13 +162,19 @@ def test_a_killed_action_server_is_restarted_and_nobody_meets_silence(harbor):
     started = time.monotonic()
     question = joined(say(harbor.url, QUESTION))
     assert "Sorry" in question and "911" in question and HOTLINE in question, question
-    assert time.monotonic() - started < 2.0        # a refused connection: no wait for the timeout
+    assert time.monotonic() - started < 2.0  # a refused connection: no wait for the timeout
 
     # the supervisor starts it again (after 1 s), and says so; no user text in what it says
-    after = wait_until(lambda: alive(family(harbor.process.pid)["servers"]) - {before} and
-                       answers(f"http://{HOST}:{ACTION_PORT}/health", timeout=0.5) and
-                       server_pid(harbor.process.pid, "rasa_sdk"),
-                       timeout=60, interval=0.1, what="the action server to be back")
+    after = wait_until(
+        lambda: (
+            alive(family(harbor.process.pid)["servers"]) - {before}
+            and answers(f"http://{HOST}:{ACTION_PORT}/health", timeout=0.5)
+            and server_pid(harbor.process.pid, "rasa_sdk")
+        ),
+        timeout=60,
+        interval=0.1,
+        what="the action server to be back",
+    )
     restarted = time.monotonic()
     assert after != before
     log = harbor.log()
@@ -160,12 +186,11 @@ def test_a_killed_action_server_is_restarted_and_nobody_meets_silence(harbor):
         return reply.strip() and UNAVAILABLE not in reply and "Sorry" not in reply and reply
 
     answer = wait_until(normal_answer, timeout=10, interval=0.2, what="a normal answer")
-    assert time.monotonic() - restarted < 10 and "4 years" in answer     # the knowledge base's answer
-    assert harbor.process.poll() is None           # the launcher itself never stopped
+    assert time.monotonic() - restarted < 10 and "4 years" in answer  # the knowledge base's answer
+    assert harbor.process.poll() is None  # the launcher itself never stopped
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
-                         ids=["ctrl-c", "sigterm", "sigkill"])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "sigkill"])
 def test_stopping_the_launcher_leaves_no_process_and_frees_both_ports(tmp_path, how):
     # on ports of its own, apart from the module's launcher
     launcher = Launcher(tmp_path, rasa_port=RASA_PORT + 1, action_port=ACTION_PORT + 1)
@@ -177,10 +202,12 @@ def test_stopping_the_launcher_leaves_no_process_and_frees_both_ports(tmp_path, 
         launcher.process.send_signal(how)
         code = launcher.process.wait(60)
         assert code == (-signal.SIGKILL if how == signal.SIGKILL else 0), launcher.log()[-2000:]
-        wait_until(lambda: not alive(started["all"]), timeout=30, interval=0.1,
-                   what="every process of the launcher to end")
-        wait_until(lambda: all(port_free(p) for p in launcher.ports), timeout=30, interval=0.1,
-                   what="both ports to be free")
+        wait_until(
+            lambda: not alive(started["all"]), timeout=30, interval=0.1, what="every process of the launcher to end"
+        )
+        wait_until(
+            lambda: all(port_free(p) for p in launcher.ports), timeout=30, interval=0.1, what="both ports to be free"
+        )
     finally:
         launcher.kill_everything()
 
@@ -215,6 +242,7 @@ def test_a_model_whose_safety_net_is_broken_does_not_serve(tmp_path):
 
 # --- the supervisor's policy, with real short-lived processes ---------------------------------------
 
+
 class Clock:
     def __init__(self):
         self.now = 1000.0
@@ -228,7 +256,7 @@ def quick_stack(tmp_path: Path, rasa_code: str, action_code: str) -> Stack:
     stack = Stack(tmp_path / "no-model.tar.gz", rasa_port=1, action_port=2, log_dir=tmp_path)
     for server, code in ((stack.rasa, rasa_code), (stack.actions, action_code)):
         server.command = [sys.executable, "-c", code]
-        server.ready_url = "http://127.0.0.1:9/"      # never answers: readiness is not tested here
+        server.ready_url = "http://127.0.0.1:9/"  # never answers: readiness is not tested here
         server.start({"PATH": os.environ.get("PATH", "")})
     return stack
 
@@ -245,17 +273,17 @@ def test_a_crashing_action_server_is_restarted_with_growing_delays(tmp_path):
         delays = []
         for _ in range(7):
             wait_until(lambda: exited(stack.actions), timeout=30, what="the action server to exit")
-            supervisor.step()                              # notices the exit, schedules a restart
+            supervisor.step()  # notices the exit, schedules a restart
             watch = supervisor.watches[0]
             delays.append(watch.restart_at - clock.now)
             clock.now = watch.restart_at
-            supervisor.step()                              # starts it again
+            supervisor.step()  # starts it again
         assert delays == [1, 2, 4, 8, 16, 30, 30]
-        clock.now += 61                                    # it stayed up a minute: back to 1 s
+        clock.now += 61  # it stayed up a minute: back to 1 s
         wait_until(lambda: exited(stack.actions), timeout=30, what="the action server to exit")
         supervisor.step()
         assert supervisor.watches[0].restart_at - clock.now == 1
-        assert not exited(stack.rasa)                      # Rasa untouched all along
+        assert not exited(stack.rasa)  # Rasa untouched all along
         log = (tmp_path / "actions-2.log").read_text()
         assert "exited with code 3" in log and "starting it again in 30 s" in log
     finally:
@@ -274,7 +302,7 @@ def test_the_supervisor_gives_up_when_rasa_cannot_be_kept_up(tmp_path):
                 supervisor.step()
                 clock.now = supervisor.watches[1].restart_at
                 supervisor.step()
-        assert len(supervisor.watches[1].restarts) == 4    # the 4th exit within 10 min: give up
+        assert len(supervisor.watches[1].restarts) == 4  # the 4th exit within 10 min: give up
         assert "giving up" in (tmp_path / "rasa-1.log").read_text()
     finally:
         stack.stop()

@@ -2,6 +2,7 @@
 against local fakes of Twilio and Telegram, a REST token, Redis for locks and channel state, and
 SQLite for conversations, all on this machine. Each test plays someone who knows a victim's phone
 number, a widget session id or the REST endpoint, and shows that they get nowhere."""
+
 from __future__ import annotations
 
 import json
@@ -47,21 +48,29 @@ def stack(fakes, data_dir):
     redis.Redis.from_url(REDIS_DB_URL).flushdb()
     twilio, telegram = fakes
     env = {
-        "HARBOR_DATA_DIR": str(data_dir), "HARBOR_REDIS_URL": REDIS_DB_URL,
-        "HARBOR_REST_TOKEN": REST_TOKEN, "HARBOR_CHANNEL_KEY": CHANNEL_KEY,
-        "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "TWILIO_NUMBER": HARBOR_NUMBER,
-        "TWILIO_API_URL": twilio.url, "HARBOR_PUBLIC_URL": PUBLIC_URL,
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "HARBOR_DATA_DIR": str(data_dir),
+        "HARBOR_REDIS_URL": REDIS_DB_URL,
+        "HARBOR_REST_TOKEN": REST_TOKEN,
+        "HARBOR_CHANNEL_KEY": CHANNEL_KEY,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_NUMBER": HARBOR_NUMBER,
+        "TWILIO_API_URL": twilio.url,
+        "HARBOR_PUBLIC_URL": PUBLIC_URL,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         "TELEGRAM_API_URL": telegram.url,
     }
-    with Stack(require_model(), rasa_port=RASA_PORT, action_port=ACTION_PORT,
-               log_dir=data_dir / "logs", env=env) as running:
+    with Stack(
+        require_model(), rasa_port=RASA_PORT, action_port=ACTION_PORT, log_dir=data_dir / "logs", env=env
+    ) as running:
         yield running
     redis.Redis.from_url(REDIS_DB_URL).flushdb()
 
 
-def rest(stack, sender: str, message: str, token: Optional[str] = REST_TOKEN,
-         raw: Optional[bytes] = None) -> Tuple[int, object]:
+def rest(
+    stack, sender: str, message: str, token: Optional[str] = REST_TOKEN, raw: Optional[bytes] = None
+) -> Tuple[int, object]:
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -91,8 +100,9 @@ def stored_events(data_dir: Path, conversation: Optional[str] = None) -> List[Di
         if conversation is None:
             rows = db.execute("select sender_id, data from events order by id").fetchall()
         else:
-            rows = db.execute("select sender_id, data from events where sender_id = ? order by id",
-                              (conversation,)).fetchall()
+            rows = db.execute(
+                "select sender_id, data from events where sender_id = ? order by id", (conversation,)
+            ).fetchall()
     return [{"sender_id": sender, **json.loads(data)} for sender, data in rows]
 
 

@@ -3,11 +3,11 @@
 Each section names the hole it closes. What "gets in" would mean is checked where it would show:
 the stored conversations (SQLite), Redis, the log files and the replies.
 """
+
 from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import threading
 import time
@@ -20,42 +20,78 @@ import redis
 import socketio
 import yaml
 
-from bot.channels.plain_text import bilingual
 from tests.channels.test_live import post
-from tests.security.conftest import (BOT_TOKEN, HARBOR_NUMBER, PUBLIC_URL, REDIS_DB_URL, REST_TOKEN, SID,
-                                     TELEGRAM_SECRET, TWILIO_TOKEN, conversations, new_sender, rest,
-                                     stored_events, texts)
+from tests.security.conftest import (
+    HARBOR_NUMBER,
+    PUBLIC_URL,
+    REDIS_DB_URL,
+    REST_TOKEN,
+    SID,
+    TELEGRAM_SECRET,
+    TWILIO_TOKEN,
+    conversations,
+    new_sender,
+    rest,
+    stored_events,
+    texts,
+)
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["/restart", "\u200b/restart", "\x01/restart", "\u202e /restart", '/switch_language{"language":"es"}',
-            "/affirm", '/start_trafficking_check{"tc_force":"yes"}']
+COMMANDS = [
+    "/restart",
+    "\u200b/restart",
+    "\x01/restart",
+    "\u202e /restart",
+    '/switch_language{"language":"es"}',
+    "/affirm",
+    '/start_trafficking_check{"tc_force":"yes"}',
+]
 
 
 # --- helpers: a victim on SMS, on Telegram, on the widget ----------------------------------------
+
 
 def sms(stack, fakes, number: str, body: str):
     from twilio.request_validator import RequestValidator
 
     twilio, _ = fakes
-    params = {"From": number, "To": HARBOR_NUMBER, "Body": body, "AccountSid": SID,
-              "MessageSid": "SM" + uuid.uuid4().hex}
+    params = {
+        "From": number,
+        "To": HARBOR_NUMBER,
+        "Body": body,
+        "AccountSid": SID,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+    }
     before = len(twilio.snapshot())
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + "/webhooks/twilio/webhook", params)
-    status, _, _ = post(stack.url + "/webhooks/twilio/webhook", urllib.parse.urlencode(params).encode(),
-                        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+    status, _, _ = post(
+        stack.url + "/webhooks/twilio/webhook",
+        urllib.parse.urlencode(params).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+    )
     assert status == 200
     return "\n".join(m["Body"] for m in twilio.messages_to(number, before))
 
 
 def telegram(stack, fakes, chat_id: int, text: str):
     _, fake = fakes
-    update = {"update_id": uuid.uuid4().int % 10**9, "message": {
-        "message_id": 1, "date": int(time.time()), "text": text,
-        "chat": {"id": chat_id, "type": "private"}, "from": {"id": chat_id, "is_bot": False, "language_code": "en"}}}
+    update = {
+        "update_id": uuid.uuid4().int % 10**9,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "language_code": "en"},
+        },
+    }
     before = len(fake.calls())
-    status, _, _ = post(stack.url + "/webhooks/telegram/webhook", json.dumps(update).encode(),
-                        {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    status, _, _ = post(
+        stack.url + "/webhooks/telegram/webhook",
+        json.dumps(update).encode(),
+        {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+    )
     assert status == 200
     return "\n".join(c["text"] for c in fake.calls("sendMessage", since=before) if c.get("chat_id") == chat_id)
 
@@ -99,6 +135,7 @@ def user_events(data_dir, conversation):
 
 # --- 1. Conversation takeover through REST ------------------------------------------------------------
 
+
 def test_rest_without_the_token_is_refused(stack):
     for token in (None, "", "wrong-token", REST_TOKEN[:-1], REST_TOKEN + "x"):
         status, reply = rest(stack, new_sender(), "hello", token=token)
@@ -117,25 +154,37 @@ def test_the_reply_carries_only_the_sender_the_caller_sent(stack, data_dir):
 def test_a_rest_caller_cannot_read_or_change_a_victims_sms_conversation(stack, fakes, data_dir):
     victim = "+1555" + str(uuid.uuid4().int)[:7]
     assert "1 of 5" in sms(stack, fakes, victim, "help me check if this is trafficking")
-    (conversation,) = [c for c in conversations(data_dir) if c.startswith("sms-")
-                       and user_events(data_dir, c)[-1]["text"] == "help me check if this is trafficking"]
+    (conversation,) = [
+        c
+        for c in conversations(data_dir)
+        if c.startswith("sms-") and user_events(data_dir, c)[-1]["text"] == "help me check if this is trafficking"
+    ]
     before = stored_events(data_dir, conversation)
     # Everything the attacker could try as a REST sender: the number, the id the SMS channel
     # uses (even known exactly, say read from a stolen disk), and the HMAC input it is made of.
-    for sender in (victim, "whatsapp:" + victim, conversation, f"sms\n{victim}", "p-" + conversation[4:],
-                   conversation.upper()):
+    for sender in (
+        victim,
+        "whatsapp:" + victim,
+        conversation,
+        f"sms\n{victim}",
+        "p-" + conversation[4:],
+        conversation.upper(),
+    ):
         for text in ("no", "/restart", '/switch_language{"language":"es"}', "what did I answer?"):
             status, replies = rest(stack, sender, text)
             assert status == 200 and "of 5" not in texts(replies) and "you answered" not in texts(replies)
     assert stored_events(data_dir, conversation) == before
-    assert "2 of 5" in sms(stack, fakes, victim, "yes")           # the victim's self-check goes on
+    assert "2 of 5" in sms(stack, fakes, victim, "yes")  # the victim's self-check goes on
 
 
 def test_a_rest_caller_cannot_reach_a_telegram_or_widget_conversation(stack, fakes, data_dir):
     chat = uuid.uuid4().int % 10**9
     telegram(stack, fakes, chat, "what is a t visa")
-    (tg,) = [c for c in conversations(data_dir) if c.startswith("telegram-")
-             and user_events(data_dir, c)[-1]["text"] == "what is a t visa"]
+    (tg,) = [
+        c
+        for c in conversations(data_dir)
+        if c.startswith("telegram-") and user_events(data_dir, c)[-1]["text"] == "what is a t visa"
+    ]
     widget = Widget(stack)
     try:
         session_id = widget.session()
@@ -150,6 +199,7 @@ def test_a_rest_caller_cannot_reach_a_telegram_or_widget_conversation(stack, fak
 
 
 # --- 2. Command injection --------------------------------------------------------------------------
+
 
 def assert_no_command_got_through(data_dir, conversation):
     events = stored_events(data_dir, conversation)
@@ -168,8 +218,8 @@ def test_typed_commands_are_text_on_rest(stack, data_dir):
     sender = new_sender()
     for command in COMMANDS:
         assert rest(stack, sender, command)[0] == 200
-    from tests.security.conftest import CHANNEL_KEY
     from bot.channels.rest import conversation_of
+    from tests.security.conftest import CHANNEL_KEY
 
     assert_no_command_got_through(data_dir, conversation_of(sender, CHANNEL_KEY.encode()))
 
@@ -186,10 +236,17 @@ def test_typed_commands_are_text_on_sms_telegram_and_the_widget(stack, fakes, da
             widget.say(command)
     finally:
         widget.close()
-    ids = [c for c in conversations(data_dir) if c.startswith(("sms-", "telegram-"))
-           and all(not e["text"].startswith("/") for e in user_events(data_dir, c))
-           and user_events(data_dir, c) and "restart" in user_events(data_dir, c)[0]["text"]]
-    assert len([c for c in ids if c.startswith("sms-")]) >= 1 and len([c for c in ids if c.startswith("telegram-")]) >= 1
+    ids = [
+        c
+        for c in conversations(data_dir)
+        if c.startswith(("sms-", "telegram-"))
+        and all(not e["text"].startswith("/") for e in user_events(data_dir, c))
+        and user_events(data_dir, c)
+        and "restart" in user_events(data_dir, c)[0]["text"]
+    ]
+    assert (
+        len([c for c in ids if c.startswith("sms-")]) >= 1 and len([c for c in ids if c.startswith("telegram-")]) >= 1
+    )
     for conversation in ids + [session_id]:
         assert_no_command_got_through(data_dir, conversation)
 
@@ -198,21 +255,22 @@ def test_an_offered_button_works_and_only_in_its_own_conversation(stack, data_di
     owner, other = new_sender(), new_sender()
     _, replies = rest(stack, owner, "what is a t visa")
     buttons = [b for r in replies for b in r.get("buttons") or []]
-    assert buttons and all(b["payload"].startswith("#b-") for b in buttons)     # no intent in sight
+    assert buttons and all(b["payload"].startswith("#b-") for b in buttons)  # no intent in sight
     person = next(b for b in buttons if "person" in b["title"].lower())
-    _, others = rest(stack, other, person["payload"])                           # someone else's key: text
+    _, others = rest(stack, other, person["payload"])  # someone else's key: text
     _, pressed = rest(stack, owner, person["payload"])
     assert "1-888-373-7888" in texts(pressed)
-    from tests.security.conftest import CHANNEL_KEY
     from bot.channels.rest import conversation_of
+    from tests.security.conftest import CHANNEL_KEY
 
     last = user_events(data_dir, conversation_of(owner, CHANNEL_KEY.encode()))[-1]
     assert last["text"] == "/talk_to_human" or last["parse_data"]["intent"]["name"] == "talk_to_human"
     stolen = user_events(data_dir, conversation_of(other, CHANNEL_KEY.encode()))[-1]
-    assert stolen["text"] == person["payload"]                                   # stored as typed text
+    assert stolen["text"] == person["payload"]  # stored as typed text
 
 
 # --- 3. Personal data -----------------------------------------------------------------------------------
+
 
 def personal_data_sets():
     cases = []
@@ -231,12 +289,19 @@ def test_the_personal_data_sets_leave_nothing_on_disk_or_in_logs(stack, data_dir
     sms_victim = "+15557654321"
     assert rest(stack, sms_victim, "hello my number is 5557654321")[0] == 200
     # What the scrubber recognises must be nowhere: no path around it (logs, warnings, Redis, files).
-    recognised = [item for case in cases for item in case.get("personal") or []
-                  if item not in scrubber.scrub(next(c["text"] for c in cases if item in (c.get("personal") or [])))]
+    recognised = [
+        item
+        for case in cases
+        for item in case.get("personal") or []
+        if item not in scrubber.scrub(next(c["text"] for c in cases if item in (c.get("personal") or [])))
+    ]
     disk = "".join(p.read_bytes().decode("utf-8", "replace") for p in data_dir.rglob("*") if p.is_file())
     client = redis.Redis.from_url(REDIS_DB_URL)
-    in_redis = " ".join(k.decode(errors="replace") + " " + (client.get(k) or b"").decode(errors="replace")
-                        for k in client.scan_iter(count=1000) if client.type(k) == b"string")
+    in_redis = " ".join(
+        k.decode(errors="replace") + " " + (client.get(k) or b"").decode(errors="replace")
+        for k in client.scan_iter(count=1000)
+        if client.type(k) == b"string"
+    )
     for item in recognised + ["7654321"]:
         assert item not in disk and item not in in_redis, item
     # The logs, at the default level, hold no message text at all: not even what the scrubber misses.
@@ -252,6 +317,7 @@ def test_the_personal_data_sets_leave_nothing_on_disk_or_in_logs(stack, data_dir
 
 # --- 4. Widget sessions and origins -----------------------------------------------------------------------
 
+
 def test_holding_a_session_id_lets_a_second_socket_neither_join_nor_listen(stack):
     victim, attacker = Widget(stack), Widget(stack)
     try:
@@ -260,7 +326,7 @@ def test_holding_a_session_id_lets_a_second_socket_neither_join_nor_listen(stack
         assert attacker.session(claimed=session_id) != session_id
         heard = len(attacker.replies)
         assert "1-888-373-7888" in victim.say("talk to a person")
-        assert len(attacker.replies) == heard                      # nothing of the victim's reached it
+        assert len(attacker.replies) == heard  # nothing of the victim's reached it
     finally:
         victim.close()
         attacker.close()
@@ -282,18 +348,22 @@ def test_quick_exit_ends_the_id_on_every_socket_and_deletes_the_conversation(sta
     assert rest(stack, session_id, "hello")[0] == 200 and not stored_events(data_dir, session_id)
 
 
-@pytest.mark.parametrize("origin, headers", [
-    (None, {}),
-    ("https://evil.example", {}),
-    ("https://evil.example", {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}),
-    ("null", {}),
-])
+@pytest.mark.parametrize(
+    "origin, headers",
+    [
+        (None, {}),
+        ("https://evil.example", {}),
+        ("https://evil.example", {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}),
+        ("null", {}),
+    ],
+)
 def test_a_socket_without_our_origin_is_refused(stack, origin, headers):
     with pytest.raises(socketio.exceptions.ConnectionError):
         Widget(stack, origin=origin, headers=headers)
 
 
 # --- 5. Floods --------------------------------------------------------------------------------------------
+
 
 def test_a_flooding_conversation_gets_429_while_another_user_is_answered_fast(stack):
     flooder, statuses = new_sender(), []
@@ -321,8 +391,7 @@ def rss_kb(pid: int) -> int:
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
 
 
-@pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/twilio/webhook",
-                                  "/webhooks/telegram/webhook"])
+@pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/twilio/webhook", "/webhooks/telegram/webhook"])
 def test_a_95_mb_body_is_refused_before_it_is_read(stack, path):
     pid = stack.rasa.process.pid
     before = rss_kb(pid)
@@ -346,6 +415,7 @@ def test_a_95_mb_body_is_refused_before_it_is_read(stack, path):
 
 # --- 6. Smaller holes -------------------------------------------------------------------------------------
 
+
 def test_redis_keys_never_hold_a_phone_number_or_a_sender_id(stack, fakes):
     number = "+15553217654"
     sms(stack, fakes, number, "hello")
@@ -358,12 +428,20 @@ def test_redis_keys_never_hold_a_phone_number_or_a_sender_id(stack, fakes):
 def test_the_twilio_webhook_checks_the_signature_over_the_public_url_not_the_host_header(stack, fakes):
     from twilio.request_validator import RequestValidator
 
-    params = {"From": "+15550009876", "To": HARBOR_NUMBER, "Body": "hello", "AccountSid": SID,
-              "MessageSid": "SM" + uuid.uuid4().hex}
+    params = {
+        "From": "+15550009876",
+        "To": HARBOR_NUMBER,
+        "Body": "hello",
+        "AccountSid": SID,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+    }
     # Signed over the URL the attacker makes the server see (its own Host header): refused.
     forged = RequestValidator(TWILIO_TOKEN).compute_signature(stack.url + "/webhooks/twilio/webhook", params)
-    status, _, _ = post(stack.url + "/webhooks/twilio/webhook", urllib.parse.urlencode(params).encode(),
-                        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": forged})
+    status, _, _ = post(
+        stack.url + "/webhooks/twilio/webhook",
+        urllib.parse.urlencode(params).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": forged},
+    )
     assert status == 403
 
 
@@ -372,12 +450,20 @@ def test_a_replayed_twilio_message_is_answered_once(stack, fakes):
 
     twilio, _ = fakes
     number = "+1555" + str(uuid.uuid4().int)[:7]
-    params = {"From": number, "To": HARBOR_NUMBER, "Body": "hello", "AccountSid": SID,
-              "MessageSid": "SM" + uuid.uuid4().hex}
+    params = {
+        "From": number,
+        "To": HARBOR_NUMBER,
+        "Body": "hello",
+        "AccountSid": SID,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+    }
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + "/webhooks/twilio/webhook", params)
     for _ in range(3):
-        post(stack.url + "/webhooks/twilio/webhook", urllib.parse.urlencode(params).encode(),
-             {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+        post(
+            stack.url + "/webhooks/twilio/webhook",
+            urllib.parse.urlencode(params).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        )
     assert len(twilio.messages_to(number)) == 1
 
 

@@ -1,6 +1,7 @@
 """Issue 12 item 6: the guard was installed only through bot.rasa_cli, so a plain `rasa run` ran
 without it, silently. Now Harbor's channels and stores install it themselves, and a server with
 Harbor's channels refuses to run without Harbor's scrubbing tracker store and lock store."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
-
-import pytest
 
 from bot.launcher import ROOT, endpoints_for, server_env
 from tests.integration.conftest import require_model
@@ -19,15 +18,33 @@ PORT = 15915
 
 
 def plain_rasa(data, *extra):
-    command = [sys.executable, "-m", "rasa", "run", "--model", str(require_model()), "--interface", "127.0.0.1",
-               "--port", str(PORT), "--credentials", str(ROOT / "credentials.yml"), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(require_model()),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(PORT),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        *extra,
+    ]
     log = open(data / "rasa.log", "wb")
-    return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env=server_env({"HARBOR_DATA_DIR": str(data), "LOG_LEVEL": "INFO"}))
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=server_env({"HARBOR_DATA_DIR": str(data), "LOG_LEVEL": "INFO"}),
+    )
 
 
 def test_plain_rasa_run_without_harbors_stores_refuses_to_serve(tmp_path):
-    endpoints = tmp_path / "endpoints.yml"   # Rasa's default stores (in memory, unscrubbed)
+    endpoints = tmp_path / "endpoints.yml"  # Rasa's default stores (in memory, unscrubbed)
     endpoints.write_text('action_endpoint:\n  url: "http://127.0.0.1:15955/webhook"\n', encoding="utf-8")
     process = plain_rasa(tmp_path, "--endpoints", str(endpoints))
     try:
@@ -48,17 +65,18 @@ def answers():
 
 
 def test_plain_rasa_run_with_harbors_files_has_the_guard(tmp_path):
-    endpoints = endpoints_for(15955, tmp_path)   # no action server there: the fallback answers
+    endpoints = endpoints_for(15955, tmp_path)  # no action server there: the fallback answers
     process = plain_rasa(tmp_path, "--endpoints", str(endpoints))
     try:
         wait_until(lambda: answers() or process.poll() is not None, 240, what="the server did not start")
         assert process.poll() is None, (tmp_path / "rasa.log").read_text(errors="replace")[-2000:]
         for text in ("/restart", "my name is Rosa Delgado and my number is 713-555-0182"):
             body = json.dumps({"sender": "plain", "message": text}).encode()
-            request = urllib.request.Request(f"http://127.0.0.1:{PORT}/webhooks/rest/webhook", body,
-                                             {"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{PORT}/webhooks/rest/webhook", body, {"Content-Type": "application/json"}
+            )
             with urllib.request.urlopen(request, timeout=60) as reply:
-                assert json.loads(reply.read())           # never an empty reply
+                assert json.loads(reply.read())  # never an empty reply
     finally:
         process.terminate()
         process.wait(30)

@@ -1,4 +1,5 @@
 """Every custom action, run with rasa_sdk's CollectingDispatcher on trackers built from dicts."""
+
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import ActionAnswer
 from actions.fallback import ActionClarify
 from actions.knowledge import knowledge_base
-from actions.self_checks import (PROTECTION_SLOTS, TRAFFICKING_SLOTS, ActionProtectionsCheckResult,
-                                 ActionResetSelfChecks, ActionTraffickingCheckResult)
+from actions.self_checks import (
+    PROTECTION_SLOTS,
+    TRAFFICKING_SLOTS,
+    ActionProtectionsCheckResult,
+    ActionResetSelfChecks,
+    ActionTraffickingCheckResult,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -19,11 +25,23 @@ KB = knowledge_base()
 
 
 def tracker(intent="greet", entities=(), language="en", slots=None, events=None, ranking=None):
-    message = {"text": "…", "intent": {"name": intent, "confidence": 0.9},
-               "entities": list(entities), "intent_ranking": ranking or []}
+    message = {
+        "text": "…",
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": list(entities),
+        "intent_ranking": ranking or [],
+    }
     # place "declined": these tests see the national answers only (state help: test_referrals.py)
-    return Tracker("test-user", {"language": language, "place": "declined", **(slots or {})}, message,
-                   events or [], False, None, None, "action_listen")
+    return Tracker(
+        "test-user",
+        {"language": language, "place": "declined", **(slots or {})},
+        message,
+        events or [],
+        False,
+        None,
+        None,
+        "action_listen",
+    )
 
 
 def run(action, t):
@@ -70,7 +88,7 @@ def test_next_step_buttons_carry_the_aspect_of_their_entry():
         target = KB.lookup(key)
         intent = KB.topics[target.topic].intent
         expected.append(f'/{intent}{{"aspect":"{target.aspects[0]}"}}' if target.aspects else f"/{intent}")
-    assert payloads[:len(expected)] == expected
+    assert payloads[: len(expected)] == expected
     assert '/ask_t_visa{"aspect":"eligibility"}' in payloads
 
 
@@ -80,8 +98,12 @@ def test_an_intent_without_a_topic_gets_the_menu_not_silence():
 
 
 def test_clarify_offers_the_likeliest_topics_and_a_person():
-    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_u_visa", "confidence": 0.3},
-               {"name": "greet", "confidence": 0.2}, {"name": "ask_t_visa", "confidence": 0.1}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "ask_u_visa", "confidence": 0.3},
+        {"name": "greet", "confidence": 0.2},
+        {"name": "ask_t_visa", "confidence": 0.1},
+    ]
     messages, _ = run(ActionClarify(), tracker("nlu_fallback", ranking=ranking))
     assert messages[0]["response"] == "utter_clarify"
     payloads = [b["payload"] for b in messages[0]["buttons"]]
@@ -89,9 +111,11 @@ def test_clarify_offers_the_likeliest_topics_and_a_person():
 
 
 def test_a_second_unclear_message_gets_the_menu():
-    events = [{"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
-              {"event": "action", "name": "action_clarify"},
-              {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}}]
+    events = [
+        {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "action", "name": "action_clarify"},
+        {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+    ]
     messages, _ = run(ActionClarify(), tracker("nlu_fallback", events=events))
     assert messages[0]["response"] == "utter_menu"
 
@@ -102,12 +126,19 @@ def test_reset_clears_every_self_check_answer():
     assert all(e["value"] is None for e in events)
 
 
-@pytest.mark.parametrize("answers, result", [
-    ({"tc_force": "yes", "tc_deceived": "no", "tc_debt": "yes", "tc_documents": "unsure", "tc_leave": "no"},
-     ("utter_tc_result_signs", 3)),
-    ({"tc_force": "no", "tc_deceived": "no", "tc_debt": "no", "tc_documents": "no", "tc_leave": "yes"},
-     ("utter_tc_result_unclear", None)),
-])
+@pytest.mark.parametrize(
+    "answers, result",
+    [
+        (
+            {"tc_force": "yes", "tc_deceived": "no", "tc_debt": "yes", "tc_documents": "unsure", "tc_leave": "no"},
+            ("utter_tc_result_signs", 3),
+        ),
+        (
+            {"tc_force": "no", "tc_deceived": "no", "tc_debt": "no", "tc_documents": "no", "tc_leave": "yes"},
+            ("utter_tc_result_unclear", None),
+        ),
+    ],
+)
 def test_trafficking_check_explains_without_a_verdict_and_gives_next_steps(answers, result):
     messages, events = run(ActionTraffickingCheckResult(), tracker(slots=answers))
     response, count = result
@@ -118,13 +149,20 @@ def test_trafficking_check_explains_without_a_verdict_and_gives_next_steps(answe
     assert SlotSet("last_topic", "t_visa" if count else "signs") in events
 
 
-@pytest.mark.parametrize("answers, expected", [
-    ({"pc_trafficked": "yes", "pc_crime_victim": "no", "pc_police": "yes", "pc_family_abuse": "no"},
-     ["utter_pc_reason_cp", "utter_pc_reason_t"]),
-    ({"pc_trafficked": "no", "pc_crime_victim": "yes", "pc_police": "unsure", "pc_family_abuse": "yes"},
-     ["utter_pc_reason_u", "utter_pc_reason_vawa"]),
-    ({"pc_trafficked": "no", "pc_crime_victim": "no", "pc_police": "no", "pc_family_abuse": "no"}, []),
-])
+@pytest.mark.parametrize(
+    "answers, expected",
+    [
+        (
+            {"pc_trafficked": "yes", "pc_crime_victim": "no", "pc_police": "yes", "pc_family_abuse": "no"},
+            ["utter_pc_reason_cp", "utter_pc_reason_t"],
+        ),
+        (
+            {"pc_trafficked": "no", "pc_crime_victim": "yes", "pc_police": "unsure", "pc_family_abuse": "yes"},
+            ["utter_pc_reason_u", "utter_pc_reason_vawa"],
+        ),
+        ({"pc_trafficked": "no", "pc_crime_victim": "no", "pc_police": "no", "pc_family_abuse": "no"}, []),
+    ],
+)
 def test_protections_check_gives_reasons_and_free_legal_help(answers, expected):
     messages, events = run(ActionProtectionsCheckResult(), tracker(slots=answers, language="es"))
     responses = [m.get("response") for m in messages]

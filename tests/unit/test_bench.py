@@ -1,4 +1,5 @@
 """The benchmark harness's pure pieces (bench/): no servers, no training, no timing."""
+
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
@@ -31,9 +32,13 @@ def the_split():
 
 
 def training_examples(files):
-    return {(path.parts[0], item["intent"], split.normal(e))
-            for path, document in files.items() for item in document["nlu"]
-            if "intent" in item and len(path.parts) > 1 for e in split.examples_of(item["examples"])}
+    return {
+        (path.parts[0], item["intent"], split.normal(e))
+        for path, document in files.items()
+        for item in document["nlu"]
+        if "intent" in item and len(path.parts) > 1
+        for e in split.examples_of(item["examples"])
+    }
 
 
 def test_split_is_deterministic(the_split):
@@ -53,9 +58,9 @@ def test_split_holds_out_about_a_fifth_of_each_language_and_keeps_every_intent(t
     trained = training_examples(files)
     for lang in split.LANGUAGES:
         held = [c for c in cases if c["lang"] == lang]
-        n_train = sum(1 for l, _, _ in trained if l == lang)
+        n_train = sum(1 for language, _, _ in trained if language == lang)
         assert 0.15 < len(held) / (len(held) + n_train) < 0.25
-        assert {c["intent"] for c in held} <= {i for l, i, _ in trained if l == lang}
+        assert {c["intent"] for c in held} <= {i for language, i, _ in trained if language == lang}
 
 
 def test_split_keeps_synonyms_and_regexes_whole(the_split):
@@ -84,13 +89,15 @@ def test_the_benchmark_page_has_the_markers_once_and_the_readme_none():
     page = (ROOT / "docs" / "benchmark.md").read_text(encoding="utf-8")
     assert page.count(report.START) == 1 and page.count(report.END) == 1
     assert page.index(report.START) < page.index(report.END)
-    assert report.START not in (ROOT / "README.md").read_text(encoding="utf-8")   # make bench never writes it
+    assert report.START not in (ROOT / "README.md").read_text(encoding="utf-8")  # make bench never writes it
 
 
 def test_chat_eval_output_is_read_per_language():
-    stdout = ("FAIL s2 [en/statistics] 'How many cases were reported in 2019?'\n  missing=[['1,507']]\n"
-              "en/statistics                      1/3  \nen/t_visa                         10/10 \n"
-              "es/t_visa                          4/5  \nlatency p50=40ms max=90ms\npass 15/18 (83.3%)\n")
+    stdout = (
+        "FAIL s2 [en/statistics] 'How many cases were reported in 2019?'\n  missing=[['1,507']]\n"
+        "en/statistics                      1/3  \nen/t_visa                         10/10 \n"
+        "es/t_visa                          4/5  \nlatency p50=40ms max=90ms\npass 15/18 (83.3%)\n"
+    )
     parsed = behaviour.parse(stdout)
     assert (parsed["passed"], parsed["total"]) == (15, 18)
     assert parsed["by_lang"] == {"en": {"passed": 11, "total": 13}, "es": {"passed": 4, "total": 5}}

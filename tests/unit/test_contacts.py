@@ -1,4 +1,5 @@
 """Contact details have one home, data/contacts.yml; everything else uses them exactly as written there."""
+
 import re
 from pathlib import Path
 
@@ -6,8 +7,15 @@ import pytest
 import yaml
 
 from actions.sources import source_problem
-from bot.contacts import (ContactError, contacts, fill, numbers_written_differently, public_phone_numbers,
-                          typed_contact, widget_values)
+from bot.contacts import (
+    ContactError,
+    contacts,
+    fill,
+    numbers_written_differently,
+    public_phone_numbers,
+    typed_contact,
+    widget_values,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Files that may write numbers out (they must work with the action server down) and the widget.
@@ -26,8 +34,18 @@ def test_every_contact_names_an_official_source_and_numbers_are_well_formed():
 
 def test_public_phone_numbers_lists_every_number_for_the_scrubber():
     numbers = public_phone_numbers()
-    for expected in ("911", "988", "1-888-373-7888", "233733", "711", "1-800-799-7233", "1-800-787-3224",
-                     "88788", "1-877-447-4847", "1-888-539-2373"):
+    for expected in (
+        "911",
+        "988",
+        "1-888-373-7888",
+        "233733",
+        "711",
+        "1-800-799-7233",
+        "1-800-787-3224",
+        "88788",
+        "1-877-447-4847",
+        "1-888-539-2373",
+    ):
         assert expected in numbers
     every = {str(f[n]) for f in contacts().values() for n in ("phone", "text", "tty") if n in f}
     assert set(numbers) == every
@@ -41,8 +59,9 @@ def test_fill_uses_the_language_and_refuses_unknown_details():
         fill("{hotline.fax}")
 
 
-@pytest.mark.parametrize("written", ["1-888-373-7888", "888-373-7888", "(888) 373-7888", "18883737888",
-                                     "911", "233733"])
+@pytest.mark.parametrize(
+    "written", ["1-888-373-7888", "888-373-7888", "(888) 373-7888", "18883737888", "911", "233733"]
+)
 def test_a_typed_number_is_found_however_it_is_written(written):
     assert typed_contact(f"Call {written} now.") is not None
 
@@ -84,6 +103,7 @@ def test_static_responses_use_the_hotline_and_911_as_written_in_contacts():
 
 def _scrubbed_public_numbers():
     from bot.privacy.scrubber import Scrubber
+
     scrubber = Scrubber.default()
     return [n for n in public_phone_numbers() if scrubber.scrub(f"is {n} free") != f"is {n} free"]
 
@@ -106,6 +126,7 @@ def _served(uri):
     import asyncio
 
     from bot.channels.socketio import HarborSocketIOInput
+
     app = _RouteRecorder()
     HarborSocketIOInput.from_credentials({}).widget_routes(app)
     return asyncio.run(app.routes[uri](None)).body.decode("utf-8")
@@ -117,5 +138,5 @@ def test_the_served_widget_page_carries_the_contact_details_from_their_home():
     assert f'data-hotline-phone="{contacts()["hotline"]["phone"]}"' in page
     assert f'data-hotline-text="{contacts()["hotline"]["text"]}"' in page
     assert f'data-emergency-phone="{contacts()["emergency"]["phone"]}"' in page
-    assert f'Call {contacts()["emergency"]["phone"]}.' in page
+    assert f"Call {contacts()['emergency']['phone']}." in page
     assert "{{" not in _served("/widget/embed.js")

@@ -1,5 +1,6 @@
 """Follow-ups, comparisons, eligibility questions and situations (actions/conversation.py),
 and the actions that use them, on trackers built from dicts."""
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -19,19 +20,22 @@ def key(intent, aspects=(), named=(), last=None):
     return resolution.entry.key if resolution else None
 
 
-@pytest.mark.parametrize("last, aspects, expected", [
-    ("t_visa", ["duration"], "t_visa.duration"),
-    ("u_visa", ["duration"], "u_visa.duration"),
-    ("t_visa", ["fee"], "t_visa.fee"),
-    ("u_visa", ["fee"], "u_visa.fee"),
-    ("t_visa", ["family"], "t_visa.family"),
-    ("vawa", ["apply"], "vawa.apply"),
-    ("ice_policy", ["change_2025"], "ice_policy.change_2025"),
-    ("continued_presence", ["eligibility"], "continued_presence.apply"),
-    ("hotline", ["text"], "hotline.text"),
-    ("basic_needs", ["wic"], "basic_needs.wic"),
-    ("wages", ["undocumented"], "wages.undocumented"),
-])
+@pytest.mark.parametrize(
+    "last, aspects, expected",
+    [
+        ("t_visa", ["duration"], "t_visa.duration"),
+        ("u_visa", ["duration"], "u_visa.duration"),
+        ("t_visa", ["fee"], "t_visa.fee"),
+        ("u_visa", ["fee"], "u_visa.fee"),
+        ("t_visa", ["family"], "t_visa.family"),
+        ("vawa", ["apply"], "vawa.apply"),
+        ("ice_policy", ["change_2025"], "ice_policy.change_2025"),
+        ("continued_presence", ["eligibility"], "continued_presence.apply"),
+        ("hotline", ["text"], "hotline.text"),
+        ("basic_needs", ["wic"], "basic_needs.wic"),
+        ("wages", ["undocumented"], "wages.undocumented"),
+    ],
+)
 def test_a_follow_up_is_answered_for_the_topic_answered_last(last, aspects, expected):
     assert key("ask_followup", aspects, last=last) == expected
 
@@ -66,12 +70,15 @@ def test_a_misread_follow_up_leans_on_the_topic_answered_last():
     assert key("ask_shelter", ["duration"], ["shelter"], last="t_visa") == "shelter.overview"
 
 
-@pytest.mark.parametrize("named, expected", [
-    (["t_visa", "u_visa"], "comparison.t_u"),
-    (["u_visa", "t_visa"], "comparison.t_u"),
-    (["continued_presence", "t_visa"], "comparison.cp_t"),
-    (["u_visa", "vawa"], "comparison.u_vawa"),
-])
+@pytest.mark.parametrize(
+    "named, expected",
+    [
+        (["t_visa", "u_visa"], "comparison.t_u"),
+        (["u_visa", "t_visa"], "comparison.t_u"),
+        (["continued_presence", "t_visa"], "comparison.cp_t"),
+        (["u_visa", "vawa"], "comparison.u_vawa"),
+    ],
+)
 def test_two_protections_named_get_their_comparison(named, expected):
     assert key("ask_u_visa", [], named) == expected
 
@@ -94,10 +101,13 @@ def test_a_story_with_a_papers_question_gets_the_t_visa_requirements():
 
 
 def tracker(text, intent, entities=(), slots=None, ranking=None, events=None):
-    message = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-               "entities": list(entities), "intent_ranking": ranking or []}
-    return Tracker("u", {"language": "en", **(slots or {})}, message, events or [], False, None,
-                   None, "action_listen")
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": list(entities),
+        "intent_ranking": ranking or [],
+    }
+    return Tracker("u", {"language": "en", **(slots or {})}, message, events or [], False, None, None, "action_listen")
 
 
 def run(action, t):
@@ -112,32 +122,42 @@ def aspect(value):
 def test_the_answer_remembers_its_topic_and_the_follow_up_uses_it():
     _, events = run(ActionAnswer(), tracker("what is a u visa", "ask_u_visa"))
     assert SlotSet("last_topic", "u_visa") in events
-    messages, events = run(ActionAnswer(), tracker("how long is it valid", "ask_followup",
-                                                   [aspect("duration")], {"last_topic": "u_visa"}))
+    messages, events = run(
+        ActionAnswer(), tracker("how long is it valid", "ask_followup", [aspect("duration")], {"last_topic": "u_visa"})
+    )
     assert KB.lookup("u_visa.duration").text["en"].strip() in messages[0]["text"]
     assert SlotSet("last_entry", "u_visa.duration") in events
 
 
 def test_an_eligibility_question_never_says_yes_and_points_to_the_next_step():
-    messages, _ = run(ActionAnswer(), tracker("can I get a T visa?", "ask_t_visa",
-                                              [aspect("work"), aspect("qualify"),
-                                               {"entity": "topic", "value": "t_visa"}]))
+    messages, _ = run(
+        ActionAnswer(),
+        tracker(
+            "can I get a T visa?",
+            "ask_t_visa",
+            [aspect("work"), aspect("qualify"), {"entity": "topic", "value": "t_visa"}],
+        ),
+    )
     text = " ".join(m.get("text") or "" for m in messages).lower()
     assert not text.startswith("yes") and "you qualify" not in text
     assert [m.get("response") for m in messages][1:] == ["utter_eligibility_honest"]
 
 
 def test_a_lone_follow_up_offers_the_topics_that_answer_it():
-    messages, events = run(ActionAnswer(), tracker("how long does it last", "ask_followup",
-                                                   [aspect("duration")]))
+    messages, events = run(ActionAnswer(), tracker("how long does it last", "ask_followup", [aspect("duration")]))
     assert messages[0]["response"] == "utter_which_topic" and events == []
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads[-1] == "/talk_to_human" and len(payloads) >= 2
 
 
 def test_an_unclear_message_with_an_aspect_of_the_last_topic_is_answered():
-    t = tracker("and my kids??", "nlu_fallback", [aspect("family")], {"last_topic": "t_visa"},
-                ranking=[{"name": "nlu_fallback", "confidence": 0.5}])
+    t = tracker(
+        "and my kids??",
+        "nlu_fallback",
+        [aspect("family")],
+        {"last_topic": "t_visa"},
+        ranking=[{"name": "nlu_fallback", "confidence": 0.5}],
+    )
     messages, events = run(ActionClarify(), t)
     assert KB.lookup("t_visa.family").text["en"].strip() in messages[0]["text"]
     assert SlotSet("last_topic", "t_visa") in events
@@ -145,14 +165,19 @@ def test_an_unclear_message_with_an_aspect_of_the_last_topic_is_answered():
 
 def test_after_the_emergency_reply_the_question_of_the_same_message_is_answered():
     ranking = [{"name": "emergency", "confidence": 1.0}, {"name": "ask_vawa", "confidence": 0.6}]
-    t = tracker("my wife is a citizen and she hits me, can I fix my status on my own?", "emergency",
-                [aspect("family"), aspect("qualify")], ranking=ranking)
+    t = tracker(
+        "my wife is a citizen and she hits me, can I fix my status on my own?",
+        "emergency",
+        [aspect("family"), aspect("qualify")],
+        ranking=ranking,
+    )
     messages, _ = run(ActionAnswerAfterDanger(), t)
     assert messages and KB.lookup("vawa.eligibility").text["en"].strip() in messages[0]["text"]
 
 
 def test_danger_without_a_question_gets_nothing_more():
     ranking = [{"name": "emergency", "confidence": 1.0}, {"name": "ask_shelter", "confidence": 0.1}]
-    messages, events = run(ActionAnswerAfterDanger(),
-                           tracker("he is outside with a knife", "emergency", ranking=ranking))
+    messages, events = run(
+        ActionAnswerAfterDanger(), tracker("he is outside with a knife", "emergency", ranking=ranking)
+    )
     assert messages == [] and events == []

@@ -51,10 +51,13 @@ def test_held_out_messages_written_blind(detector, lang):
 
 
 def test_it_overrides_any_intent_including_the_fallback(detector):
-    message = Message(data={"text": "hes hitting me rn",
-                            "intent": {"name": "nlu_fallback", "confidence": 0.3},
-                            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3},
-                                               {"name": "greet", "confidence": 0.2}]})
+    message = Message(
+        data={
+            "text": "hes hitting me rn",
+            "intent": {"name": "nlu_fallback", "confidence": 0.3},
+            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "greet", "confidence": 0.2}],
+        }
+    )
     detector.process([message])
     assert message.get("intent") == {"name": "emergency", "confidence": 1.0}
     assert message.get("intent_ranking")[0]["name"] == "emergency"
@@ -62,40 +65,57 @@ def test_it_overrides_any_intent_including_the_fallback(detector):
 
 
 def test_it_leaves_other_messages_alone(detector):
-    message = Message(data={"text": "how long does a t visa last",
-                            "intent": {"name": "ask_t_visa", "confidence": 0.9}})
+    message = Message(data={"text": "how long does a t visa last", "intent": {"name": "ask_t_visa", "confidence": 0.9}})
     detector.process([message])
     assert message.get("intent")["name"] == "ask_t_visa"
 
 
 def test_a_danger_that_is_over_gets_the_answer_not_the_alarm(detector):
     """The classifier may say emergency; the message says it is over: use the next intent."""
-    message = Message(data={"text": "I used to be locked in but I got out, what now",
-                            "intent": {"name": "emergency", "confidence": 0.8},
-                            "intent_ranking": [{"name": "emergency", "confidence": 0.8},
-                                               {"name": "nlu_fallback", "confidence": 0.5},
-                                               {"name": "ask_protections", "confidence": 0.1}]})
+    message = Message(
+        data={
+            "text": "I used to be locked in but I got out, what now",
+            "intent": {"name": "emergency", "confidence": 0.8},
+            "intent_ranking": [
+                {"name": "emergency", "confidence": 0.8},
+                {"name": "nlu_fallback", "confidence": 0.5},
+                {"name": "ask_protections", "confidence": 0.1},
+            ],
+        }
+    )
     detector.process([message])
     assert message.get("intent")["name"] == "ask_protections"
     assert "emergency" not in [r["name"] for r in message.get("intent_ranking")]
 
 
 def test_a_classifier_emergency_without_any_past_marker_stands(detector):
-    message = Message(data={"text": "i dont feel safe at all, please come",
-                            "intent": {"name": "emergency", "confidence": 0.7},
-                            "intent_ranking": [{"name": "emergency", "confidence": 0.7},
-                                               {"name": "ask_shelter", "confidence": 0.2}]})
+    message = Message(
+        data={
+            "text": "i dont feel safe at all, please come",
+            "intent": {"name": "emergency", "confidence": 0.7},
+            "intent_ranking": [{"name": "emergency", "confidence": 0.7}, {"name": "ask_shelter", "confidence": 0.2}],
+        }
+    )
     detector.process([message])
     assert message.get("intent")["name"] == "emergency"
 
 
 # --- it fails loudly, never silently off -----------------------------------------------------------
 
+
 def with_fallback(threshold=0.25, ambiguity=0.03):
     """An execution context whose pipeline has a FallbackClassifier, as config.yml's has."""
-    schema = GraphSchema({"run_FallbackClassifier": SchemaNode(
-        needs={}, uses=FallbackClassifier, constructor_name="create", fn="process",
-        config={"threshold": threshold, "ambiguity_threshold": ambiguity})})
+    schema = GraphSchema(
+        {
+            "run_FallbackClassifier": SchemaNode(
+                needs={},
+                uses=FallbackClassifier,
+                constructor_name="create",
+                fn="process",
+                config={"threshold": threshold, "ambiguity_threshold": ambiguity},
+            )
+        }
+    )
     return ExecutionContext(graph_schema=schema)
 
 
@@ -103,13 +123,13 @@ def test_training_without_safety_patterns_is_an_error(tmp_path):
     storage, resource = LocalModelStorage(tmp_path), Resource("DangerDetector")
     detector = DangerDetector.create(DangerDetector.get_default_config(), storage, resource, None)
     with pytest.raises(SafetyNetMissing, match="danger"):
-        detector.train(TrainingData())            # data/nlu/safety.yml missing or empty
+        detector.train(TrainingData())  # data/nlu/safety.yml missing or empty
 
 
-@pytest.mark.parametrize("damage", ["no state file", "not JSON", "no danger patterns",
-                                    "an invalid pattern", "not an object"])
-def test_a_model_with_a_broken_safety_net_stops_the_process_that_loads_it(
-        nlu_data, tmp_path, damage):
+@pytest.mark.parametrize(
+    "damage", ["no state file", "not JSON", "no danger patterns", "an invalid pattern", "not an object"]
+)
+def test_a_model_with_a_broken_safety_net_stops_the_process_that_loads_it(nlu_data, tmp_path, damage):
     storage, resource = LocalModelStorage(tmp_path), Resource("DangerDetector")
     config = DangerDetector.get_default_config()
     DangerDetector.create(config, storage, resource, None).train(nlu_data)
@@ -136,31 +156,57 @@ def demoted(detector_class, nlu_data, tmp_path, ranking):
     config = DangerDetector.get_default_config()
     detector_class.create(config, storage, resource, with_fallback()).train(nlu_data)
     detector = detector_class.load(config, storage, resource, with_fallback())
-    message = Message(data={"text": "I used to be locked in but I got out, what now",
-                            "intent": dict(ranking[0]), "intent_ranking": ranking})
+    message = Message(
+        data={
+            "text": "I used to be locked in but I got out, what now",
+            "intent": dict(ranking[0]),
+            "intent_ranking": ranking,
+        }
+    )
     detector.process([message])
     return message
 
 
 def test_a_demoted_past_danger_with_a_weak_next_intent_gets_the_fallback(nlu_data, tmp_path):
-    message = demoted(DangerDetector, nlu_data, tmp_path, [
-        {"name": "emergency", "confidence": 0.8}, {"name": "ask_protections", "confidence": 0.1},
-        {"name": "greet", "confidence": 0.05}])
+    message = demoted(
+        DangerDetector,
+        nlu_data,
+        tmp_path,
+        [
+            {"name": "emergency", "confidence": 0.8},
+            {"name": "ask_protections", "confidence": 0.1},
+            {"name": "greet", "confidence": 0.05},
+        ],
+    )
     assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.25}
     assert "emergency" not in [r["name"] for r in message.get("intent_ranking")]
 
 
 def test_a_demoted_past_danger_with_an_ambiguous_next_intent_gets_the_fallback(nlu_data, tmp_path):
-    message = demoted(DangerDetector, nlu_data, tmp_path, [
-        {"name": "emergency", "confidence": 0.4}, {"name": "ask_protections", "confidence": 0.3},
-        {"name": "ask_shelter", "confidence": 0.29}])
+    message = demoted(
+        DangerDetector,
+        nlu_data,
+        tmp_path,
+        [
+            {"name": "emergency", "confidence": 0.4},
+            {"name": "ask_protections", "confidence": 0.3},
+            {"name": "ask_shelter", "confidence": 0.29},
+        ],
+    )
     assert message.get("intent")["name"] == "nlu_fallback"
 
 
 def test_a_demoted_past_danger_with_a_clear_next_intent_gets_that_answer(nlu_data, tmp_path):
-    message = demoted(DangerDetector, nlu_data, tmp_path, [
-        {"name": "emergency", "confidence": 0.5}, {"name": "ask_protections", "confidence": 0.45},
-        {"name": "greet", "confidence": 0.05}])
+    message = demoted(
+        DangerDetector,
+        nlu_data,
+        tmp_path,
+        [
+            {"name": "emergency", "confidence": 0.5},
+            {"name": "ask_protections", "confidence": 0.45},
+            {"name": "greet", "confidence": 0.05},
+        ],
+    )
     assert message.get("intent")["name"] == "ask_protections"
 
 

@@ -1,4 +1,5 @@
 """Training data and responses are complete in both languages."""
+
 from collections import Counter
 from pathlib import Path
 
@@ -13,8 +14,9 @@ def examples_by_intent(folder):
     for path in (ROOT / "data" / "nlu" / folder).glob("*.yml"):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             if "intent" in block:
-                counts[block["intent"]] += sum(1 for line in block["examples"].splitlines()
-                                               if line.strip().startswith("- "))
+                counts[block["intent"]] += sum(
+                    1 for line in block["examples"].splitlines() if line.strip().startswith("- ")
+                )
     return counts
 
 
@@ -30,8 +32,9 @@ def test_every_intent_has_at_least_15_spanish_examples():
 
 def test_every_response_has_a_spanish_variant_and_an_english_default():
     for name, variants in DOMAIN["responses"].items():
-        spanish = [v for v in variants
-                   if {"type": "slot", "name": "language", "value": "es"} in (v.get("condition") or [])]
+        spanish = [
+            v for v in variants if {"type": "slot", "name": "language", "value": "es"} in (v.get("condition") or [])
+        ]
         default = [v for v in variants if not v.get("condition")]
         assert spanish and default, name
         assert len(spanish[0].get("buttons", [])) == len(default[0].get("buttons", [])), name

@@ -1,4 +1,5 @@
 """Aspect keywords: whole words, accents and case folded, longest phrase first."""
+
 import pytest
 
 from bot.nlu.keywords import KeywordEntityExtractor
@@ -10,14 +11,17 @@ def extractor(nlu_data, tmp_path_factory):
     return trained(KeywordEntityExtractor, nlu_data, tmp_path_factory)
 
 
-@pytest.mark.parametrize("text, aspect", [
-    ("how much does it cost to apply", "fee"),
-    ("¿Cuánto cuesta?", "fee"),
-    ("cuanto cuesta", "fee"),
-    ("can my kids come too", "family"),
-    ("permiso de trabajo", "work"),
-    ("what does 1584 say", "1584"),
-])
+@pytest.mark.parametrize(
+    "text, aspect",
+    [
+        ("how much does it cost to apply", "fee"),
+        ("¿Cuánto cuesta?", "fee"),
+        ("cuanto cuesta", "fee"),
+        ("can my kids come too", "family"),
+        ("permiso de trabajo", "work"),
+        ("what does 1584 say", "1584"),
+    ],
+)
 def test_finds_the_aspect(extractor, text, aspect):
     assert aspect in [e["value"] for e in extractor.extract(text)]
 

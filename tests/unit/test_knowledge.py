@@ -1,4 +1,5 @@
 """The knowledge base: the real files are complete, and each kind of broken file is refused."""
+
 import datetime as dt
 from pathlib import Path
 
@@ -20,8 +21,9 @@ def test_every_entry_has_a_source_and_a_review_date(kb):
     assert len(entries) > 40
     for entry in entries:
         assert entry.sources, entry.key
-        assert all(s.title and (s.is_web or (REAL.parents[1] / s.url.split("#")[0]).is_file())
-                   for s in entry.sources), entry.key
+        assert all(
+            s.title and (s.is_web or (REAL.parents[1] / s.url.split("#")[0]).is_file()) for s in entry.sources
+        ), entry.key
         assert entry.sources[0].is_web or entry.topic == "privacy", entry.key  # official pages first
         assert isinstance(entry.reviewed, dt.date), entry.key
 
@@ -52,8 +54,16 @@ def test_the_2021_ice_directive_is_shown_as_replaced_in_2025(kb):
 
 
 NEVER_SAY = [
-    "ice will not arrest", "ice will not deport", "will not be deported", "won't be deported",
-    "cannot be deported", "can't be deported", "1-888-428-7581", "1,507", "1,290", "71%",
+    "ice will not arrest",
+    "ice will not deport",
+    "will not be deported",
+    "won't be deported",
+    "cannot be deported",
+    "can't be deported",
+    "1-888-428-7581",
+    "1,507",
+    "1,290",
+    "71%",
 ]
 
 
@@ -74,25 +84,31 @@ def test_aspect_selection_prefers_the_specific_aspect(kb):
 # --- broken files -------------------------------------------------------------------------
 
 GOOD_ENTRY = {
-    "id": "overview", "aspects": [],
+    "id": "overview",
+    "aspects": [],
     "button": {"en": "About it", "es": "Sobre esto"},
     "text": {"en": "An answer.", "es": "Una respuesta."},
     "sources": [{"title": "USCIS", "url": "https://www.uscis.gov/"}],
-    "reviewed": dt.date(2026, 1, 1), "next": [],
+    "reviewed": dt.date(2026, 1, 1),
+    "next": [],
 }
 
 
 def topic_file(**overrides):
-    data = {"topic": "sample", "intent": "ask_sample", "legal": True,
-            "title": {"en": "Sample", "es": "Muestra"}, "entries": [dict(GOOD_ENTRY)]}
+    data = {
+        "topic": "sample",
+        "intent": "ask_sample",
+        "legal": True,
+        "title": {"en": "Sample", "es": "Muestra"},
+        "entries": [dict(GOOD_ENTRY)],
+    }
     data.update(overrides)
     return data
 
 
 def write(folder, data, name="sample.yml"):
     path = folder / name
-    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True),
-                    encoding="utf-8")
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
 
 
@@ -113,44 +129,69 @@ def test_a_valid_file_loads(tmp_path):
 
 
 def test_contact_placeholders_are_filled_in_each_language(tmp_path):
-    text = {"en": "Call {hotline.phone}, or {emergency.phone}. {hotline.name}.",
-            "es": "Llame al {hotline.phone}. {hotline.name}."}
+    text = {
+        "en": "Call {hotline.phone}, or {emergency.phone}. {hotline.name}.",
+        "es": "Llame al {hotline.phone}. {hotline.name}.",
+    }
     write(tmp_path, topic_file(entries=[entry_with(text=text)]))
     entry = load_knowledge(tmp_path).topic_for_intent("ask_sample").overview
     assert entry.text["en"] == "Call 1-888-373-7888, or 911. National Human Trafficking Hotline."
     assert entry.text["es"] == "Llame al 1-888-373-7888. Línea Nacional contra la Trata de Personas."
 
 
-@pytest.mark.parametrize("entry, key, problem", [
-    (entry_with(sources=None), "entries[0].sources", "missing"),
-    (entry_with(sources=[]), "entries[0].sources", "non-empty"),
-    (entry_with(sources=[{"title": "x", "url": "uscis.gov"}]), "entries[0].sources[0].url", "http"),
-    (entry_with(sources=[{"url": "https://x.gov"}]), "entries[0].sources[0].title", "missing"),
-    (entry_with(sources=[{"title": "DHS", "url": "http://www.dhs.gov/continued-presence"}]),
-     "entries[0].sources[0].url", "https://"),
-    (entry_with(sources=[{"title": "A law firm", "url": "https://longbeachimmigrationlawfirm.com/u"}]),
-     "entries[0].sources[0].url", "not on the reviewed list"),
-    (entry_with(sources=[{"title": "Demo copy", "url": "https://demo.womenslaw.org/laws/federal"}]),
-     "entries[0].sources[0].url", "not on the reviewed list"),
-    (entry_with(sources=[{"title": "Wikipedia", "url": "https://en.wikipedia.org/wiki/T_visa"}]),
-     "entries[0].sources[0].url", "sample.overview"),
-    (entry_with(text={"en": "Call 1-888-373-7888.", "es": "Llame."}), "entries[0].text.en",
-     "{hotline.phone}"),
-    (entry_with(text={"en": "Call 911.", "es": "Llame."}), "entries[0].text.en", "{emergency.phone}"),
-    (entry_with(text={"en": "Text {hotline.sms}.", "es": "Texto."}), "entries[0].text",
-     "no contact detail {hotline.sms}"),
-    (entry_with(reviewed=None), "entries[0].reviewed", "missing"),
-    (entry_with(reviewed="last week"), "entries[0].reviewed", "YYYY-MM-DD"),
-    (entry_with(reviewed=dt.date(2999, 1, 1)), "entries[0].reviewed", "future"),
-    (entry_with(text={"en": "Only English."}), "entries[0].text.es", "missing"),
-    (entry_with(text={"en": "x", "es": "  "}), "entries[0].text.es", "non-empty"),
-    (entry_with(button=None), "entries[0].button", "missing"),
-    (entry_with(next=["nowhere"]), "entries[0].next", "does not name"),
-    (entry_with(status={"state": "repealed", "effective": dt.date(2021, 8, 10)}),
-     "entries[0].status.state", "in_force"),
-    (entry_with(status={"state": "replaced", "effective": dt.date(2021, 8, 10)}),
-     "entries[0].status.replaced_on", "missing"),
-])
+@pytest.mark.parametrize(
+    "entry, key, problem",
+    [
+        (entry_with(sources=None), "entries[0].sources", "missing"),
+        (entry_with(sources=[]), "entries[0].sources", "non-empty"),
+        (entry_with(sources=[{"title": "x", "url": "uscis.gov"}]), "entries[0].sources[0].url", "http"),
+        (entry_with(sources=[{"url": "https://x.gov"}]), "entries[0].sources[0].title", "missing"),
+        (
+            entry_with(sources=[{"title": "DHS", "url": "http://www.dhs.gov/continued-presence"}]),
+            "entries[0].sources[0].url",
+            "https://",
+        ),
+        (
+            entry_with(sources=[{"title": "A law firm", "url": "https://longbeachimmigrationlawfirm.com/u"}]),
+            "entries[0].sources[0].url",
+            "not on the reviewed list",
+        ),
+        (
+            entry_with(sources=[{"title": "Demo copy", "url": "https://demo.womenslaw.org/laws/federal"}]),
+            "entries[0].sources[0].url",
+            "not on the reviewed list",
+        ),
+        (
+            entry_with(sources=[{"title": "Wikipedia", "url": "https://en.wikipedia.org/wiki/T_visa"}]),
+            "entries[0].sources[0].url",
+            "sample.overview",
+        ),
+        (entry_with(text={"en": "Call 1-888-373-7888.", "es": "Llame."}), "entries[0].text.en", "{hotline.phone}"),
+        (entry_with(text={"en": "Call 911.", "es": "Llame."}), "entries[0].text.en", "{emergency.phone}"),
+        (
+            entry_with(text={"en": "Text {hotline.sms}.", "es": "Texto."}),
+            "entries[0].text",
+            "no contact detail {hotline.sms}",
+        ),
+        (entry_with(reviewed=None), "entries[0].reviewed", "missing"),
+        (entry_with(reviewed="last week"), "entries[0].reviewed", "YYYY-MM-DD"),
+        (entry_with(reviewed=dt.date(2999, 1, 1)), "entries[0].reviewed", "future"),
+        (entry_with(text={"en": "Only English."}), "entries[0].text.es", "missing"),
+        (entry_with(text={"en": "x", "es": "  "}), "entries[0].text.es", "non-empty"),
+        (entry_with(button=None), "entries[0].button", "missing"),
+        (entry_with(next=["nowhere"]), "entries[0].next", "does not name"),
+        (
+            entry_with(status={"state": "repealed", "effective": dt.date(2021, 8, 10)}),
+            "entries[0].status.state",
+            "in_force",
+        ),
+        (
+            entry_with(status={"state": "replaced", "effective": dt.date(2021, 8, 10)}),
+            "entries[0].status.replaced_on",
+            "missing",
+        ),
+    ],
+)
 def test_an_incomplete_entry_is_refused_naming_file_key_and_problem(tmp_path, entry, key, problem):
     path = write(tmp_path, topic_file(entries=[entry]))
     with pytest.raises(KnowledgeError) as raised:
@@ -161,17 +202,20 @@ def test_an_incomplete_entry_is_refused_naming_file_key_and_problem(tmp_path, en
     assert str(path) in str(raised.value) and key in str(raised.value)
 
 
-@pytest.mark.parametrize("data, key, problem", [
-    (topic_file(topic="other"), "topic", "file name"),
-    (topic_file(intent=None), "intent", "missing"),
-    (topic_file(title={"en": "Sample"}), "title.es", "missing"),
-    (topic_file(legal="yes"), "legal", "true or false"),
-    (topic_file(entries=[]), "entries", "non-empty"),
-    (topic_file(entries=[entry_with(aspects=["fee"])]), "entries", "overview"),
-    (topic_file(entries=[dict(GOOD_ENTRY), dict(GOOD_ENTRY)]), "entries", "duplicate"),
-    ("topic: [unclosed", "(syntax)", "not valid YAML"),
-    ("- just\n- a list\n", "(top)", "mapping"),
-])
+@pytest.mark.parametrize(
+    "data, key, problem",
+    [
+        (topic_file(topic="other"), "topic", "file name"),
+        (topic_file(intent=None), "intent", "missing"),
+        (topic_file(title={"en": "Sample"}), "title.es", "missing"),
+        (topic_file(legal="yes"), "legal", "true or false"),
+        (topic_file(entries=[]), "entries", "non-empty"),
+        (topic_file(entries=[entry_with(aspects=["fee"])]), "entries", "overview"),
+        (topic_file(entries=[dict(GOOD_ENTRY), dict(GOOD_ENTRY)]), "entries", "duplicate"),
+        ("topic: [unclosed", "(syntax)", "not valid YAML"),
+        ("- just\n- a list\n", "(top)", "mapping"),
+    ],
+)
 def test_a_malformed_topic_file_is_refused(tmp_path, data, key, problem):
     write(tmp_path, data)
     with pytest.raises(KnowledgeError) as raised:
@@ -194,12 +238,14 @@ def test_an_empty_folder_is_refused(tmp_path):
 
 # --- what issue 14 found wrong, so that it cannot come back -------------------------------
 
+
 def texts(kb, lang="en"):
     return {entry.key: entry.text[lang] for entry in kb.entries()}
 
 
 def test_every_source_is_https_and_from_a_reviewed_publisher(kb):
     from actions.sources import source_problem
+
     for entry in kb.entries():
         for source in entry.sources:
             if source.is_web:
@@ -226,7 +272,9 @@ def test_1367_is_described_as_protecting_applicants_not_every_victim(kb):
         en = kb.lookup(key).text["en"].lower()
         assert "whatever their status" not in en, key
         assert "applied for or got" in en, key
-        assert "pidieron o recibieron" in kb.lookup(key).text["es"] or "pidió o recibió" in kb.lookup(key).text["es"], key
+        assert "pidieron o recibieron" in kb.lookup(key).text["es"] or "pidió o recibió" in kb.lookup(key).text["es"], (
+            key
+        )
 
 
 def test_privacy_answers_say_what_is_kept_and_who_carries_messages(kb):
@@ -303,7 +351,9 @@ def test_no_answer_starts_with_yes_or_no(kb):
 def test_no_number_is_typed_in_knowledge_text(kb):
     """Contact details are placeholders ({hotline.phone}); the raw files hold no phone number."""
     import re
+
     from bot.contacts import typed_contact
+
     phone_shaped = re.compile(r"\b\d{3}[-. ]\d{3}[-. ]\d{4}\b|\b1-\d{3}-[A-Z0-9-]{7,}")
     for path in sorted(REAL.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

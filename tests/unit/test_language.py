@@ -1,4 +1,5 @@
 """Language of a message: detected offline, undecided when unclear, a request wins."""
+
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
@@ -10,17 +11,20 @@ def detector():
     return LanguageDetector(LanguageDetector.get_default_config())
 
 
-@pytest.mark.parametrize("text, code", [
-    ("necesito un abogado", "es"),
-    ("¿Cuánto tiempo dura la Presencia Continuada?", "es"),
-    ("buenos dias", "es"),
-    ("hola", "es"),
-    ("I need a lawyer", "en"),
-    ("how long does it last", "en"),
-    ("T visa", None),
-    ("1", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("necesito un abogado", "es"),
+        ("¿Cuánto tiempo dura la Presencia Continuada?", "es"),
+        ("buenos dias", "es"),
+        ("hola", "es"),
+        ("I need a lawyer", "en"),
+        ("how long does it last", "en"),
+        ("T visa", None),
+        ("1", None),
+        ("", None),
+    ],
+)
 def test_detects_clear_messages_only(detector, text, code):
     assert detector.detect(text) == code
 

@@ -1,5 +1,6 @@
 """The scrubber on the written personal-data sets (tests/data/personal_data_messages*.yml):
 recall stays at least where it was measured, and what a question needs is kept."""
+
 import pytest
 
 from bot.privacy.scrubber import Scrubber
@@ -20,7 +21,7 @@ def test_recall_does_not_fall_and_nothing_to_keep_is_lost(scrubber, name):
     found = sum(f for f, _ in by_language.values())
     total = sum(t for _, t in by_language.values())
     assert found / total >= FLOORS[name.split()[0]], misses
-    allowed = {("h053", "12 de julio")}   # a date is removed wherever it is: a court date too
+    allowed = {("h053", "12 de julio")}  # a date is removed wherever it is: a court date too
     assert set(broken) <= allowed, broken
 
 
@@ -40,7 +41,10 @@ def test_cries_for_help_come_through_the_scrubber_unchanged(scrubber):
             for item in value.values():
                 yield from strings(item)
 
-    changed = [text for path in glob.glob("tests/data/safety_messages*.yml")
-               for text in strings(yaml.safe_load(open(path, encoding="utf-8")))
-               if scrubber.scrub(text) != text]
+    changed = [
+        text
+        for path in glob.glob("tests/data/safety_messages*.yml")
+        for text in strings(yaml.safe_load(open(path, encoding="utf-8")))
+        if scrubber.scrub(text) != text
+    ]
     assert changed == []

@@ -5,6 +5,7 @@ signature (a Rasa upgrade): then read the new Rasa code before trusting the patc
 The signatures are read with inspect.signature in a fresh interpreter, where no patch is
 installed, so they are Rasa's own whatever other tests in this process have installed.
 """
+
 import inspect
 import json
 import logging
@@ -18,21 +19,21 @@ from bot.launcher import ROOT
 # (module, qualified name) of each Rasa function a patch replaces -> its signature in Rasa 3.6.21
 RECORDED = {
     # bot/resilience.py wraps it: a failed or slow custom action sends utter_service_unavailable
-    ("rasa.core.actions.action", "RemoteAction.run"):
-        "(self, output_channel: 'OutputChannel', nlg: 'NaturalLanguageGenerator', "
-        "tracker: 'DialogueStateTracker', domain: 'Domain') -> List[rasa.shared.core.events.Event]",
+    (
+        "rasa.core.actions.action",
+        "RemoteAction.run",
+    ): "(self, output_channel: 'OutputChannel', nlg: 'NaturalLanguageGenerator', "
+    "tracker: 'DialogueStateTracker', domain: 'Domain') -> List[rasa.shared.core.events.Event]",
     # bot/speedups.py: one JSON-schema validator, built once
-    ("rasa.core.actions.action", "RemoteAction._validate_action_result"):
-        "(self, result: Dict[str, Any]) -> bool",
-    ("rasa.core.actions.action", "RemoteAction.action_response_format_spec"):
-        "() -> Dict[str, Any]",
+    ("rasa.core.actions.action", "RemoteAction._validate_action_result"): "(self, result: Dict[str, Any]) -> bool",
+    ("rasa.core.actions.action", "RemoteAction.action_response_format_spec"): "() -> Dict[str, Any]",
     # bot/speedups.py: each event type name looked up once
-    ("rasa.shared.core.events", "Event.resolve_by_type"):
-        "(type_name: str, default: Optional[Type[ForwardRef('Event')]] = None) -> "
-        "Optional[Type[ForwardRef('Event')]]",
+    (
+        "rasa.shared.core.events",
+        "Event.resolve_by_type",
+    ): "(type_name: str, default: Optional[Type[ForwardRef('Event')]] = None) -> Optional[Type[ForwardRef('Event')]]",
     # bot/privacy/guard.py: every message cleaned and scrubbed before Rasa sees it
-    ("rasa.core.agent", "Agent.handle_message"):
-        "(self, message: 'UserMessage') -> 'Optional[List[Dict[Text, Any]]]'",
+    ("rasa.core.agent", "Agent.handle_message"): "(self, message: 'UserMessage') -> 'Optional[List[Dict[Text, Any]]]'",
 }
 
 READ_SIGNATURES = """
@@ -50,10 +51,19 @@ print(json.dumps(found))
 @pytest.fixture(scope="module")
 def rasa_signatures():
     """inspect.signature of each original, unpatched Rasa function (a fresh interpreter)."""
-    done = subprocess.run([sys.executable, "-c", READ_SIGNATURES, json.dumps(list(RECORDED))],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3",
-                               "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", READ_SIGNATURES, json.dumps(list(RECORDED))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -61,7 +71,8 @@ def rasa_signatures():
 @pytest.mark.parametrize("module, name", list(RECORDED))
 def test_the_rasa_function_a_patch_replaces_has_not_changed(rasa_signatures, module, name):
     assert rasa_signatures[f"{module}:{name}"] == RECORDED[(module, name)], (
-        f"{module}.{name} changed in this Rasa: check the patch that replaces it")
+        f"{module}.{name} changed in this Rasa: check the patch that replaces it"
+    )
 
 
 def parameters(function):
@@ -90,7 +101,7 @@ def test_the_speedups_are_installed_with_the_same_parameters():
     assert parameters(RemoteAction._validate_action_result) == ["self", "result"]
     assert Event.resolve_by_type.harbor_fast
     assert parameters(Event.resolve_by_type) == ["type_name", "default"]
-    assert Event.resolve_by_type("user") is UserUttered       # still a static method that works
+    assert Event.resolve_by_type("user") is UserUttered  # still a static method that works
 
 
 def test_the_privacy_guard_is_installed_with_the_same_parameters(tmp_path, monkeypatch):
@@ -98,13 +109,13 @@ def test_the_privacy_guard_is_installed_with_the_same_parameters(tmp_path, monke
 
     from bot.privacy import guard
 
-    monkeypatch.setenv("HARBOR_DATA_DIR", str(tmp_path))        # its key file, not the developer's
+    monkeypatch.setenv("HARBOR_DATA_DIR", str(tmp_path))  # its key file, not the developer's
     unpatched, factory = Agent.handle_message, logging.getLogRecordFactory()
     try:
         guard.install()
         assert Agent.handle_message.harbor_guarded
         assert inspect.iscoroutinefunction(Agent.handle_message)
         assert parameters(Agent.handle_message) == ["self", "message"]
-    finally:   # this process's other tests expect Rasa's own
+    finally:  # this process's other tests expect Rasa's own
         Agent.handle_message = unpatched
         logging.setLogRecordFactory(factory)

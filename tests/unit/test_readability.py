@@ -9,6 +9,7 @@ readability formulas score words and syllables, and a URL is neither.
 
 Run `python -m tests.unit.test_readability` for the distribution (the README's table).
 """
+
 import re
 import statistics
 from importlib.metadata import version
@@ -22,7 +23,7 @@ from actions.knowledge import load_knowledge
 MAX_GRADE_EN = 8.0
 MAX_WORDS_EN = 80
 MAX_WORDS_ES = 90
-MIN_EASE_ES = 60.0   # Fernández-Huerta
+MIN_EASE_ES = 60.0  # Fernández-Huerta
 ADDRESS = re.compile(r"https?://\S+|\b[\w.-]+\.(?:org|gov|com)(?:/\S*)?")
 
 
@@ -65,12 +66,16 @@ def test_every_spanish_answer_reads_easily_and_is_at_most_90_words(entries):
 
 
 def test_the_measure_tells_hard_text_from_plain_text():
-    hard = ("Notwithstanding the aforementioned jurisdictional considerations, adjudicative determinations "
-            "regarding nonimmigrant classification necessitate comprehensive documentation.")
+    hard = (
+        "Notwithstanding the aforementioned jurisdictional considerations, adjudicative determinations "
+        "regarding nonimmigrant classification necessitate comprehensive documentation."
+    )
     assert scores(hard, "en")["grade"] > MAX_GRADE_EN
     assert scores("You can call the hotline. It is free. It is open all day.", "en")["grade"] <= MAX_GRADE_EN
-    dificil = ("No obstante las consideraciones jurisdiccionales precedentemente mencionadas, las "
-               "determinaciones administrativas correspondientes requieren documentación exhaustiva.")
+    dificil = (
+        "No obstante las consideraciones jurisdiccionales precedentemente mencionadas, las "
+        "determinaciones administrativas correspondientes requieren documentación exhaustiva."
+    )
     assert scores(dificil, "es")["ease"] < MIN_EASE_ES
     assert scores("Puede llamar a la línea. Es gratis. Abre todo el día.", "es")["ease"] >= MIN_EASE_ES
 
@@ -83,13 +88,21 @@ def distribution() -> str:
         rows["en words"].append(en["words"])
         rows["es ease"].append(es["ease"])
         rows["es words"].append(es["words"])
-    lines = [f"{len(rows['en grade'])} entries, textstat {version('textstat')}",
-             "| measure | min | median | max | limit |", "| --- | --- | --- | --- | --- |"]
-    limits = {"en grade": f"≤ {MAX_GRADE_EN:g}", "en words": f"≤ {MAX_WORDS_EN}",
-              "es ease": f"≥ {MIN_EASE_ES:g}", "es words": f"≤ {MAX_WORDS_ES}"}
+    lines = [
+        f"{len(rows['en grade'])} entries, textstat {version('textstat')}",
+        "| measure | min | median | max | limit |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    limits = {
+        "en grade": f"≤ {MAX_GRADE_EN:g}",
+        "en words": f"≤ {MAX_WORDS_EN}",
+        "es ease": f"≥ {MIN_EASE_ES:g}",
+        "es words": f"≤ {MAX_WORDS_ES}",
+    }
     for name, values in rows.items():
-        lines.append(f"| {name} | {min(values):.1f} | {statistics.median(values):.1f} | {max(values):.1f} | "
-                     f"{limits[name]} |")
+        lines.append(
+            f"| {name} | {min(values):.1f} | {statistics.median(values):.1f} | {max(values):.1f} | {limits[name]} |"
+        )
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
 """The README stays short and true to the files it points at (issue 16)."""
+
 import re
 from pathlib import Path
 

@@ -1,6 +1,7 @@
 """The state referral data (data/referrals/<code>.yml): every state, DC and Puerto Rico has a compensation
 program and free legal help, each item has an https source with a short quote and a review date, and every
 phone number is well formed and appears in its quote. The checker is also shown to refuse broken data."""
+
 import copy
 import datetime as dt
 import re
@@ -77,7 +78,9 @@ def problems_of(doc, code, today):
         return [f"{code}: not a mapping"]
     problems = []
     if set(doc) - {"place", "name", "resources", "missing"}:
-        problems.append(f"{code}: unknown top-level keys {sorted(set(doc) - {'place', 'name', 'resources', 'missing'})}")
+        problems.append(
+            f"{code}: unknown top-level keys {sorted(set(doc) - {'place', 'name', 'resources', 'missing'})}"
+        )
     if doc.get("place") != code:
         problems.append(f"{code}: place is {doc.get('place')!r}")
     problems += bilingual(doc.get("name"), f"{code}.name")
@@ -127,8 +130,13 @@ def test_every_place_has_compensation_and_legal_help_with_a_source():
 
 def test_phone_numbers_are_checked_against_their_quotes():
     """Some items carry phone numbers (so the digit check is exercised on real data)."""
-    phones = [item for code in PLACES for items in load(code)["resources"].values() for item in items
-              if "phone" in item and item["phone"] != "211"]
+    phones = [
+        item
+        for code in PLACES
+        for items in load(code)["resources"].values()
+        for item in items
+        if "phone" in item and item["phone"] != "211"
+    ]
     assert len(phones) >= 20
 
 
@@ -155,8 +163,19 @@ def _break(doc, how):
     return doc
 
 
-@pytest.mark.parametrize("how", ["phone not in quote", "badly written phone", "http source", "future review date",
-                                 "no legal aid", "kind silently absent", "long note", "no spanish"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "phone not in quote",
+        "badly written phone",
+        "http source",
+        "future review date",
+        "no legal aid",
+        "kind silently absent",
+        "long note",
+        "no spanish",
+    ],
+)
 def test_the_checker_refuses_broken_data(how):
     doc = load("CO")
     assert problems_of(doc, "CO", dt.date.today()) == []

@@ -1,4 +1,5 @@
 """The referral loader: good files load, each kind of broken file stops it naming file, key, problem."""
+
 import copy
 import datetime as dt
 from pathlib import Path
@@ -6,8 +7,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.referrals import (DEFAULT_DIR, KINDS, PLACES, REQUIRED_KINDS, ReferralError,
-                               default_publisher_check, load_referrals)
+from actions.referrals import (
+    DEFAULT_DIR,
+    KINDS,
+    PLACES,
+    REQUIRED_KINDS,
+    ReferralError,
+    default_publisher_check,
+    load_referrals,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "referrals"
 
@@ -77,30 +85,49 @@ def first(data, kind="compensation"):
 
 CASES = [
     ("spanish name missing", lambda d: first(d)["name"].pop("es"), r"compensation\[0\]\.name\.es: is missing"),
-    ("http source", lambda d: first(d)["source"].update(url="http://example.org/x"),
-     r"source\.url: must be an https"),
+    ("http source", lambda d: first(d)["source"].update(url="http://example.org/x"), r"source\.url: must be an https"),
     ("http program page", lambda d: first(d).update(url="http://example.org/x"), r"\]\.url: must be an https"),
     ("no review date", lambda d: first(d)["source"].pop("reviewed"), r"source\.reviewed: is missing"),
-    ("review date as text", lambda d: first(d)["source"].update(reviewed="last week"),
-     r"source\.reviewed: must be a date"),
-    ("review date in the future", lambda d: first(d)["source"].update(reviewed=dt.date(2999, 1, 1)),
-     r"source\.reviewed: 2999-01-01 is in the future"),
-    ("phone badly written", lambda d: first(d).update(phone="(602) 555-0101"),
-     r"compensation\[0\]\.phone: '\(602\) 555-0101' must be written"),
-    ("phone not in quote", lambda d: first(d).update(phone="602-555-0199"),
-     r"compensation\[0\]\.phone: 602-555-0199 does not appear in source\.quote"),
+    (
+        "review date as text",
+        lambda d: first(d)["source"].update(reviewed="last week"),
+        r"source\.reviewed: must be a date",
+    ),
+    (
+        "review date in the future",
+        lambda d: first(d)["source"].update(reviewed=dt.date(2999, 1, 1)),
+        r"source\.reviewed: 2999-01-01 is in the future",
+    ),
+    (
+        "phone badly written",
+        lambda d: first(d).update(phone="(602) 555-0101"),
+        r"compensation\[0\]\.phone: '\(602\) 555-0101' must be written",
+    ),
+    (
+        "phone not in quote",
+        lambda d: first(d).update(phone="602-555-0199"),
+        r"compensation\[0\]\.phone: 602-555-0199 does not appear in source\.quote",
+    ),
     ("note too long", lambda d: first(d)["note"].update(en="word " * 26), r"note\.en: must be at most 25"),
-    ("kind silently absent", lambda d: d["missing"].pop("trafficking"),
-     r"resources\.trafficking: is neither listed"),
-    ("required kind missing", lambda d: d["resources"].pop("compensation"),
-     r"resources\.compensation: every place needs"),
+    ("kind silently absent", lambda d: d["missing"].pop("trafficking"), r"resources\.trafficking: is neither listed"),
+    (
+        "required kind missing",
+        lambda d: d["resources"].pop("compensation"),
+        r"resources\.compensation: every place needs",
+    ),
     ("required kind empty", lambda d: d["resources"].update(legal_aid=[]), r"resources\.legal_aid: every place"),
     ("unknown kind", lambda d: d["resources"].update(shelters=[first(d)]), r"resources\.shelters: unknown kind"),
-    ("listed and missing", lambda d: d["missing"].update(basic_needs={"en": "x", "es": "y"}),
-     r"missing\.basic_needs: is both listed and named missing"),
+    (
+        "listed and missing",
+        lambda d: d["missing"].update(basic_needs={"en": "x", "es": "y"}),
+        r"missing\.basic_needs: is both listed and named missing",
+    ),
     ("wrong place code", lambda d: d.update(place="NM"), r"place: 'NM' must be the file name"),
-    ("missing reason in one language", lambda d: d["missing"]["trafficking"].pop("es"),
-     r"missing\.trafficking\.es: is missing"),
+    (
+        "missing reason in one language",
+        lambda d: d["missing"]["trafficking"].pop("es"),
+        r"missing\.trafficking\.es: is missing",
+    ),
 ]
 
 
@@ -130,8 +157,7 @@ def test_a_phoneless_quote_without_the_name_is_flagged_for_review_not_refused(tm
     place = load_one(tmp_path, data).place("AZ")
     assert place.resources["legal_aid"][0].quote_shows_name is False
     assert place.resources["compensation"][0].quote_shows_name is True
-    assert all(r.quote_shows_name for r in load_referrals(FIXTURES, publisher_check=None)
-               .place("AZ").all_referrals())
+    assert all(r.quote_shows_name for r in load_referrals(FIXTURES, publisher_check=None).place("AZ").all_referrals())
 
 
 def test_there_are_52_places_to_cover():
@@ -157,8 +183,7 @@ DIRECTORY = load_referrals(FIXTURES, publisher_check=None)
 
 def tracker(language="en", **slots):
     message = {"text": "…", "intent": {"name": "inform_place", "confidence": 0.9}, "entities": []}
-    return Tracker("test-user", {"language": language, **slots}, message, [], False, None, None,
-                   "action_listen")
+    return Tracker("test-user", {"language": language, **slots}, message, [], False, None, None, "action_listen")
 
 
 def referral(topic, t):
@@ -197,8 +222,7 @@ def test_no_place_known_asks_which_state_optionally_with_a_skip_button():
     assert slots == {"referral_kind": "shelter"}
     buttons = [b for v in DOMAIN["responses"]["utter_ask_place"] for b in v["buttons"]]
     assert "/decline_place" in {b["payload"] for b in buttons}
-    assert all("(optional)" in v["text"] or "(opcional)" in v["text"]
-               for v in DOMAIN["responses"]["utter_ask_place"])
+    assert all("(optional)" in v["text"] or "(opcional)" in v["text"] for v in DOMAIN["responses"]["utter_ask_place"])
 
 
 def test_a_refusal_is_respected_and_not_asked_again():
@@ -213,8 +237,12 @@ def test_a_topic_without_a_referral_neither_asks_nor_adds():
 def test_an_ambiguous_city_asks_which_state_with_buttons_and_forgets_the_guess():
     messages, slots = referral("legal_help", tracker(place="MO|MA|IL"))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads == ['/inform_place{"place":"MO"}', '/inform_place{"place":"MA"}',
-                        '/inform_place{"place":"IL"}', "/decline_place"]
+    assert payloads == [
+        '/inform_place{"place":"MO"}',
+        '/inform_place{"place":"MA"}',
+        '/inform_place{"place":"IL"}',
+        "/decline_place",
+    ]
     assert slots == {"referral_kind": "legal_help", "place": None}
     assert [b["title"] for b in messages[0]["buttons"]][:3] == ["Missouri", "Massachusetts", "Illinois"]
 
@@ -228,6 +256,7 @@ def test_a_broken_directory_never_costs_the_national_answer():
     class Broken:
         def place(self, code):
             raise RuntimeError("boom")
+
     dispatcher = CollectingDispatcher()
     assert add_state_referral(dispatcher, tracker(place="AZ"), DOMAIN, "shelter", Broken()) == []
 
@@ -249,8 +278,9 @@ def test_an_unrecognised_place_is_asked_again(monkeypatch):
 
 
 def test_every_referral_response_speaks_english_and_spanish():
-    names = [n for n in DOMAIN["responses"] if n.startswith(("utter_referral", "utter_ask_place",
-                                                           "utter_place_declined"))]
+    names = [
+        n for n in DOMAIN["responses"] if n.startswith(("utter_referral", "utter_ask_place", "utter_place_declined"))
+    ]
     assert len(names) >= 15
     for name in names:
         variants = DOMAIN["responses"][name]
@@ -264,8 +294,9 @@ from actions import check_sources  # noqa: E402
 
 def test_check_sources_lists_every_referral_and_flags_only_the_stale(capsys, tmp_path, monkeypatch):
     # the fixtures' example.org pages are not reviewed publishers: no publisher check here
-    monkeypatch.setattr(check_sources, "load_referrals",
-                        lambda folder, today: load_referrals(folder, today=today, publisher_check=None))
+    monkeypatch.setattr(
+        check_sources, "load_referrals", lambda folder, today: load_referrals(folder, today=today, publisher_check=None)
+    )
     (tmp_path / "az.yml").write_text((FIXTURES / "az.yml").read_text(encoding="utf-8"), encoding="utf-8")
     args = ["--referrals", str(tmp_path)]
     assert check_sources.main(args + ["--today", "2027-10-01"]) == 0
@@ -285,8 +316,12 @@ def test_both_self_checks_end_with_help_in_the_state_or_the_optional_question():
         dispatcher = CollectingDispatcher()
         events = action.run(dispatcher, tracker(place="FL", pc_trafficked="yes"), DOMAIN)
         assert dispatcher.messages[-1]["text"].startswith("In Florida:")  # data/referrals/fl.yml
-        assert {"event": "slot", "name": "referral_kind", "value": action.name().split("_")[1] + "_check",
-                "timestamp": None} in events
+        assert {
+            "event": "slot",
+            "name": "referral_kind",
+            "value": action.name().split("_")[1] + "_check",
+            "timestamp": None,
+        } in events
         dispatcher = CollectingDispatcher()
         action.run(dispatcher, tracker(), DOMAIN)
         assert dispatcher.messages[-1]["response"] == "utter_ask_place"

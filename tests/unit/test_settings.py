@@ -1,4 +1,5 @@
 """bot/settings.py: one place for Harbor's settings; a bad value is an error, never a default."""
+
 import pytest
 
 from bot import settings
@@ -9,7 +10,7 @@ def test_the_defaults(monkeypatch):
     for name in ("HARBOR_ACTION_TIMEOUT", "HARBOR_MAX_MESSAGE_CHARS", "HARBOR_RETENTION_HOURS"):
         monkeypatch.delenv(name, raising=False)
     assert settings.action_timeout() == 10 and settings.max_message_chars() == 2000
-    assert settings.reply_timeout_seconds() == 15           # the widget outlasts the server's fallback
+    assert settings.reply_timeout_seconds() == 15  # the widget outlasts the server's fallback
     assert settings.retention_seconds() == 24 * 3600
 
 

@@ -1,5 +1,6 @@
 """The tracker store, the lock store, the shared state and the keys, against this machine's real
 SQLite, PostgreSQL and Redis."""
+
 import json
 import os
 import threading
@@ -33,19 +34,29 @@ def store(request, tmp_path, monkeypatch):
 
 
 def tracker_with(sender, text, timestamp=None):
-    user = UserUttered(text, {"name": "ask_t_visa", "confidence": 0.9},
-                       [{"entity": "GPE", "value": "Rosa Delgado", "start": 0, "end": 5}],
-                       metadata={"phone": "+17135550199"}, timestamp=timestamp)
-    return DialogueStateTracker.from_events(sender, [
-        ActionExecuted("action_listen", timestamp=timestamp), user,
-        BotUttered("An answer", timestamp=timestamp),
-        SlotSet("language", "en", timestamp=timestamp)])
+    user = UserUttered(
+        text,
+        {"name": "ask_t_visa", "confidence": 0.9},
+        [{"entity": "GPE", "value": "Rosa Delgado", "start": 0, "end": 5}],
+        metadata={"phone": "+17135550199"},
+        timestamp=timestamp,
+    )
+    return DialogueStateTracker.from_events(
+        sender,
+        [
+            ActionExecuted("action_listen", timestamp=timestamp),
+            user,
+            BotUttered("An answer", timestamp=timestamp),
+            SlotSet("language", "en", timestamp=timestamp),
+        ],
+    )
 
 
 def stored_events(store, sender):
     with store.session_scope() as session:
-        rows = session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender) \
-            .order_by(store.SQLEvent.id).all()
+        rows = (
+            session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender).order_by(store.SQLEvent.id).all()
+        )
         return [json.loads(row.data) for row in rows]
 
 
@@ -65,14 +76,14 @@ def test_expired_conversations_are_deleted_and_recent_ones_kept(store):
     run_coroutine(store.save(tracker_with("old", "what is a t visa", now - 25 * 3600)))
     run_coroutine(store.save(tracker_with("recent", "what is a u visa", now - 3600)))
     assert store.conversation_count() == 2
-    assert store.delete_expired(now) > 0                      # default window: 24 hours
+    assert store.delete_expired(now) > 0  # default window: 24 hours
     assert stored_events(store, "old") == [] and stored_events(store, "recent")
 
 
 def test_a_server_deletes_expired_conversations_as_it_goes(store, monkeypatch):
     now = time.time()
     run_coroutine(store.save(tracker_with("old", "what is a t visa", now - 25 * 3600)))
-    store._next_purge = 0                                     # the purge is due
+    store._next_purge = 0  # the purge is due
     run_coroutine(store.save(tracker_with("new", "hello")))
     assert stored_events(store, "old") == [] and stored_events(store, "new")
 
@@ -94,6 +105,7 @@ def test_retention_settings_are_checked(monkeypatch):
 
 
 # --- locks --------------------------------------------------------------------------------------
+
 
 def test_tickets_issued_by_two_servers_at_once_are_all_kept(redis_url):
     """Rasa's own RedisLockStore loses tickets here (read, change, write back): ours does not."""
@@ -123,12 +135,19 @@ def test_the_lock_store_follows_the_environment(monkeypatch):
     monkeypatch.setenv("HARBOR_REDIS_URL", REDIS_URL)
     assert isinstance(HarborLockStore(), AtomicRedisLockStore)
     assert redis_arguments("rediss://u:p%40ss@cache:6380/2") == {
-        "host": "cache", "port": 6380, "db": 2, "username": "u", "password": "p@ss", "use_ssl": True}
+        "host": "cache",
+        "port": 6380,
+        "db": 2,
+        "username": "u",
+        "password": "p@ss",
+        "use_ssl": True,
+    }
     with pytest.raises(ValueError):
         redis_arguments("http://cache")
 
 
 # --- shared state and keys ------------------------------------------------------------------------
+
 
 def test_memory_state_is_bounded_in_size_and_time():
     now = [0.0]
@@ -149,7 +168,7 @@ def test_memory_state_is_bounded_in_size_and_time():
 
 def test_redis_state_is_shared_and_expires(redis_url):
     async def check():
-        one, two = RedisState(redis_url), RedisState(redis_url)   # as two servers would
+        one, two = RedisState(redis_url), RedisState(redis_url)  # as two servers would
         await one.put("options:x", [["T visa", "/ask_t_visa"]], ttl=60)
         assert await two.get("options:x") == [["T visa", "/ask_t_visa"]]
         assert await two.pop("options:x") == [["T visa", "/ask_t_visa"]] and await one.get("options:x") is None
@@ -158,19 +177,20 @@ def test_redis_state_is_shared_and_expires(redis_url):
         assert await two.get("short") is True
 
     run_coroutine(check())
-    wait_until(lambda: run_coroutine(RedisState(redis_url).get("short")) is None, timeout=5,
-               what="the short-lived key expired")
+    wait_until(
+        lambda: run_coroutine(RedisState(redis_url).get("short")) is None, timeout=5, what="the short-lived key expired"
+    )
 
 
 def test_keys_are_made_once_kept_private_and_overridden_by_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("HARBOR_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("HARBOR_CHANNEL_KEY", raising=False)
     first = secret_key("HARBOR_CHANNEL_KEY")
-    assert len(first) == 64 and secret_key("HARBOR_CHANNEL_KEY") == first    # survives a restart
+    assert len(first) == 64 and secret_key("HARBOR_CHANNEL_KEY") == first  # survives a restart
     assert os.stat(tmp_path / "keys" / "harbor_channel_key").st_mode & 0o777 == 0o600
     monkeypatch.setenv("HARBOR_CHANNEL_KEY", "from-the-environment-" + "x" * 16)
     assert secret_key("HARBOR_CHANNEL_KEY") == b"from-the-environment-" + b"x" * 16
-    monkeypatch.setenv("HARBOR_CHANNEL_KEY", "short")                          # refused, not used
+    monkeypatch.setenv("HARBOR_CHANNEL_KEY", "short")  # refused, not used
     with pytest.raises(ValueError, match="at least 32"):
         secret_key("HARBOR_CHANNEL_KEY")
 
