@@ -50,7 +50,7 @@ def bilingual(key: str) -> str:
 ES_WORDS = frozenset(
     """de la el que los las un una para por con su sus usted es del al le se
     puede está están más como en pero si sí cuando dónde qué cómo ayuda llame hablar persona
-    visa línea tema temas sobre""".split()
+    visa línea tema temas sobre y o otras otros necesidades prefiero decir""".split()
 )
 EN_WORDS = frozenset(
     """the and to of you your is are for with if or this that it in be have

@@ -110,8 +110,16 @@ def _domain_variants():
 
 
 def test_the_language_guess_is_right_for_every_response_in_the_domain():
+    variants = list(_domain_variants())
+    same_in_both = {  # templates such as "• {kind}: {name}, {url}" carry no language of their own
+        name
+        for name, _, text, titles in variants
+        if sum(1 for n, _, t, b in variants if n == name and (t, b) == (text, titles)) > 1
+    }
     wrong = [
-        (name, lang) for name, lang, text, titles in _domain_variants() if pt.guess_language(text, *titles) != lang
+        (name, lang)
+        for name, lang, text, titles in variants
+        if name not in same_in_both and pt.guess_language(text, *titles) != lang
     ]
     assert not wrong
 
