@@ -7,8 +7,8 @@
                                with 911 and the hotline (default 10)
     HARBOR_RETENTION_HOURS     a conversation is deleted after this long without a message (default 24)
     HARBOR_PURGE_MINUTES       how often a server deletes expired conversations (default 10)
-    HARBOR_SESSION_MINUTES     minutes without a message before a new session starts (default 60;
-                               not read by Rasa yet: domain.yml session_config decides today)
+    session length             domain.yml `session_config.session_expiration_time` (Rasa reads it
+                               there; buttons, menus and widget bindings live as long)
 
 Derived: the web widget waits `reply_timeout_seconds()` (the action timeout plus a margin for
 the network and the NLU) before it shows the hotline itself, so that it never gives up before the
@@ -19,7 +19,9 @@ A bad value (not a number, or not more than 0) is an error at start, never a sil
 
 from __future__ import annotations
 
+import functools
 import os
+from pathlib import Path
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
@@ -65,7 +67,22 @@ def purge_interval_seconds() -> float:
 
 
 def session_minutes() -> float:
-    return positive_number("HARBOR_SESSION_MINUTES", DEFAULT_SESSION_MINUTES)
+    """Minutes without a message before a new session starts: domain.yml's session_config, the
+    one place Rasa reads it from (offered buttons, menus and widget bindings live as long)."""
+    return _session_minutes()
+
+
+@functools.lru_cache(maxsize=1)
+def _session_minutes() -> float:
+    import yaml
+
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text(encoding="utf-8"))
+    minutes = float(((domain or {}).get("session_config") or {}).get("session_expiration_time") or 0)
+    return minutes if minutes > 0 else DEFAULT_SESSION_MINUTES
+
+
+def session_seconds() -> float:
+    return session_minutes() * 60
 
 
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024

@@ -20,10 +20,10 @@ from typing import Any, Dict, List, Optional
 from rasa.core.channels.channel import UserMessage
 
 from bot.privacy.guard import mark_offered
+from bot.settings import session_seconds
 from bot.storage.shared_state import shared_state
 
 KEY_PREFIX = "#b-"
-OFFER_TTL = 60 * 60  # as long as a session (domain.yml session_expiration_time)
 
 
 class Offers:
@@ -32,7 +32,7 @@ class Offers:
 
     async def key_for(self, conversation: str, payload: str) -> str:
         key = KEY_PREFIX + secrets.token_urlsafe(9)
-        await self.state.put(f"offer:{conversation}:{key}", payload, OFFER_TTL)
+        await self.state.put(f"offer:{conversation}:{key}", payload, session_seconds())
         return key
 
     async def payload(self, conversation: str, text: Any) -> Optional[str]:

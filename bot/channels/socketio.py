@@ -63,8 +63,9 @@ from bot import runtime
 from bot.channels import plain_text
 from bot.channels.common import Caller
 from bot.channels.limits import Limiter, limiter
-from bot.channels.offers import OFFER_TTL, Offers
+from bot.channels.offers import Offers
 from bot.privacy.guard import mark_offered
+from bot.settings import session_seconds
 from bot.storage.keys import secret_key
 from bot.storage.settings import retention_seconds
 from bot.storage.shared_state import shared_state
@@ -77,7 +78,6 @@ WIDGET_PATH = "/widget"
 DEFAULT_EXIT_URL = "https://www.google.com/"
 MAX_PACKET_BYTES = 64 * 1024
 LANGUAGES = ("en", "es")  # what the page's language switch may choose
-HOLDER_TTL = OFFER_TTL  # a session's socket is remembered as long as a session lasts
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$")
 
 JS = "text/javascript; charset=utf-8"
@@ -180,7 +180,7 @@ class SessionIds:
             server, _, other = str(holder).partition(":")
             if server != self.server or not gone(other):
                 return False
-        await self.state.put(f"widget:holder:{value}", me, HOLDER_TTL)
+        await self.state.put(f"widget:holder:{value}", me, session_seconds())
         return True
 
     async def holds(self, value: str, sid: str) -> bool:

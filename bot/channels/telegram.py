@@ -54,6 +54,7 @@ from bot.channels.common import ConversationIds, api_base_url, int_setting, publ
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
 from bot.privacy.guard import mark_offered
+from bot.settings import session_seconds
 from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_REQUEST_BYTES = 256 * 1024
-KEYBOARD_TTL = 60 * 60  # as long as a session (domain.yml)
 REDELIVERY_WINDOW = 24 * 60 * 60  # an update_id seen within this is a redelivery: dropped
 RETRIES = (0.5, 1.5)
 MAX_RETRY_AFTER = 5.0  # seconds we wait when Telegram says "too many requests"
@@ -160,7 +160,7 @@ class Keyboards:
     async def remember(self, conversation: str, options: List[Option]) -> str:
         key = secrets.token_urlsafe(6)
         await self.state.put(
-            f"telegram:keyboard:{conversation}:{key}", [[o.title, o.payload] for o in options], KEYBOARD_TTL
+            f"telegram:keyboard:{conversation}:{key}", [[o.title, o.payload] for o in options], session_seconds()
         )
         return key
 

@@ -57,6 +57,7 @@ from bot.channels.common import ConversationIds, api_base_url, int_setting, publ
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
 from bot.privacy.guard import mark_offered
+from bot.settings import session_seconds
 from bot.storage.settings import retention_seconds
 from bot.storage.shared_state import shared_state
 
@@ -66,7 +67,6 @@ TWILIO_MAX_CHARS = 1600  # Twilio refuses a longer Body
 DEFAULT_API_URL = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MAX_REQUEST_BYTES = 64 * 1024
-OPTIONS_TTL = 60 * 60  # numbered options are valid as long as a session (domain.yml)
 MIN_AUTH_TOKEN_CHARS = 32  # Twilio's auth tokens are 32 characters
 RETRIES = (0.5, 1.5)  # waits before the 2nd and 3rd try of a part (429, 5xx, network)
 WHATSAPP = "whatsapp:"
@@ -363,7 +363,7 @@ class HarborTwilioInput(InputChannel):
 
         reply, options = replies.render()
         if options:
-            await self.state.put(options_key, [[o.title, o.payload] for o in options], OPTIONS_TTL)
+            await self.state.put(options_key, [[o.title, o.payload] for o in options], session_seconds())
         else:
             await self.state.pop(options_key)
         if not reply and failed:

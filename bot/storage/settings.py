@@ -15,9 +15,10 @@ import os
 from pathlib import Path
 from typing import Optional
 
+# Retention and purge interval have one home, bot/settings.py; the stores read them through here.
+from bot.settings import purge_interval_seconds, retention_seconds  # noqa: F401 (re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_RETENTION_HOURS = 24.0
-DEFAULT_PURGE_MINUTES = 10.0
 SQLITE_FILE = "conversations.db"
 
 
@@ -33,23 +34,3 @@ def database_url() -> str:
 def redis_url() -> Optional[str]:
     return os.environ.get("HARBOR_REDIS_URL", "").strip() or None
 
-
-def _positive_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not a number") from None
-    if value <= 0:
-        raise ValueError(f"{name}: {raw!r} must be more than 0")
-    return value
-
-
-def retention_seconds() -> float:
-    return _positive_float("HARBOR_RETENTION_HOURS", DEFAULT_RETENTION_HOURS) * 3600
-
-
-def purge_interval_seconds() -> float:
-    return _positive_float("HARBOR_PURGE_MINUTES", DEFAULT_PURGE_MINUTES) * 60
