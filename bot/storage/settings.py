@@ -33,4 +33,3 @@ def database_url() -> str:
 
 def redis_url() -> Optional[str]:
     return os.environ.get("HARBOR_REDIS_URL", "").strip() or None
-
