@@ -16,6 +16,7 @@ from bot.contacts import (
     typed_contact,
     widget_values,
 )
+from tests.conftest import run_coroutine
 
 ROOT = Path(__file__).resolve().parents[2]
 # Files that may write numbers out (they must work with the action server down) and the widget.
@@ -123,13 +124,12 @@ class _RouteRecorder:
 
 
 def _served(uri):
-    import asyncio
 
     from bot.channels.socketio import HarborSocketIOInput
 
     app = _RouteRecorder()
     HarborSocketIOInput.from_credentials({}).widget_routes(app)
-    return asyncio.run(app.routes[uri](None)).body.decode("utf-8")
+    return run_coroutine(app.routes[uri](None)).body.decode("utf-8")  # a loop of its own: Playwright may hold this one
 
 
 def test_the_served_widget_page_carries_the_contact_details_from_their_home():
