@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
+
+from bot.text import fold as text_fold
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 LANGUAGES = ("en", "es")
@@ -183,10 +184,8 @@ def chosen_number(message: str) -> Optional[int]:
 
 
 def fold(value: str) -> str:
-    """Upper case without accents, trimmed, without a final '.' or '!'."""
-    plain = unicodedata.normalize("NFKD", value or "")
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return re.sub(r"[\s.!¡]+$", "", plain.strip()).lstrip("¡").strip().upper()
+    """Upper case without accents, trimmed, without a final '.' or '!' (bot.text.fold, upper)."""
+    return re.sub(r"[\s.!¡]+$", "", text_fold(value or "").strip()).lstrip("¡").strip().upper()
 
 
 def keyword(message: str, opted_out: bool = False) -> Optional[Tuple[str, str]]:

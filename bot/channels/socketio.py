@@ -1,11 +1,12 @@
-"""The web widget's channel: Rasa's socket.io channel, fixed and hardened, plus the widget's files.
+"""The web widget's channel: Rasa's socket.io channel, fixed and hardened. (The widget's files and
+settings: bot/channels/widget_files.py; its session ids: bot/channels/widget_sessions.py.)
 
 Registered in credentials.yml as `bot.channels.socketio.HarborSocketIOInput`. Compared with
 Rasa 3.6.21's own `socketio` channel:
 
 - Replies are delivered. Rasa's channel does not await `sio.enter_room`, so with
   `session_persistence: true` the socket never joins its session's room and every reply is
-  lost (Rasa issue #13027). Here the room is entered (awaited) before `session_confirm`.
+  lost (Rasa issue #13027). Here each reply is sent to the one socket bound to the session.
 - The server issues the session id: 192 random bits plus an HMAC tag. A client may hand back
   an id this server issued (a page reload in the same tab keeps its conversation) while no
   other socket holds it; anything else gets a fresh id. A message is filed under the id bound
@@ -22,35 +23,16 @@ Rasa 3.6.21's own `socketio` channel:
   A long message is not dropped: the privacy guard keeps its beginning and its end.
 - Malformed input (non-dict data, non-text messages, metadata that is not a JSON object) is
   dropped instead of raising; a socket.io packet is at most 64 KB.
-- The widget's static files are served at /widget/ (page), /widget/embed.js (the one script
-  tag partners add) and a few assets, with a strict Content-Security-Policy and other security
-  headers. Third-party code (socket.io-client) comes from npm (bot/widget/package-lock.json),
-  installed by `make install`, and is served by us: the widget never loads anything from
-  another host.
+- The widget's page, embed script and assets are served at /widget/ (bot/channels/widget_files.py).
 
-Settings (environment variables; the first two also as `widget_origins` / `exit_url` in credentials.yml):
-  HARBOR_WIDGET_ORIGINS  partner origins allowed to embed the widget and to open a socket,
-                         separated by spaces or commas (default: none, the page's own only)
-  HARBOR_EXIT_URL        where quick exit goes (default https://www.google.com/)
-  HARBOR_SESSION_KEY     key that signs session ids; set the same on every Rasa server of one
-                         site (default: a key file made once under HARBOR_DATA_DIR/keys/)
+Settings: HARBOR_WIDGET_ORIGINS, HARBOR_EXIT_URL (widget_files.py), HARBOR_SESSION_KEY (widget_sessions.py).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import html
 import json
 import logging
-import os
-import re
-import secrets
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
-from urllib.parse import urlsplit
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -64,131 +46,15 @@ from bot.channels import plain_text
 from bot.channels.common import Caller
 from bot.channels.limits import Limiter, limiter
 from bot.channels.offers import Offers
+from bot.channels.widget_files import WidgetSettings, widget_routes
+from bot.channels.widget_sessions import SessionIds
 from bot.privacy.guard import mark_offered
-from bot.settings import session_seconds
 from bot.storage.keys import secret_key
-from bot.storage.settings import retention_seconds
-from bot.storage.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
 
-WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
-NODE_MODULES = WIDGET_DIR / "node_modules"
-WIDGET_PATH = "/widget"
-DEFAULT_EXIT_URL = "https://www.google.com/"
 MAX_PACKET_BYTES = 64 * 1024
 LANGUAGES = ("en", "es")  # what the page's language switch may choose
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$")
-
-JS = "text/javascript; charset=utf-8"
-# name under /widget/ -> (file, content type, may other sites load it)
-ASSETS: Dict[str, Tuple[Path, str, bool]] = {
-    "widget.js": (WIDGET_DIR / "widget.js", JS, False),
-    "widget.css": (WIDGET_DIR / "widget.css", "text/css; charset=utf-8", False),
-    "icon.svg": (WIDGET_DIR / "icon.svg", "image/svg+xml", False),
-    "vendor/socket.io.min.js": (NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js", JS, False),
-}
-
-
-# --- settings --------------------------------------------------------------------------------
-
-
-def parse_origins(value: Any) -> List[str]:
-    """'https://a.org, https://b.org' or a list -> normalised origins; refuses anything else."""
-    items = value if isinstance(value, (list, tuple)) else re.split(r"[\s,]+", str(value or ""))
-    origins = []
-    for item in (str(i).strip() for i in items):
-        if not item:
-            continue
-        parts = urlsplit(item)
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.netloc
-            or parts.path not in ("", "/")
-            or parts.query
-            or parts.fragment
-            or "*" in item
-        ):
-            raise ValueError(f"HARBOR_WIDGET_ORIGINS: {item!r} is not an origin like https://example.org")
-        origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
-    return origins
-
-
-def check_exit_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"HARBOR_EXIT_URL: {value!r} is not an http(s) URL")
-    return value
-
-
-@dataclass(frozen=True)
-class WidgetSettings:
-    origins: Tuple[str, ...] = ()
-    exit_url: str = DEFAULT_EXIT_URL
-
-    @classmethod
-    def load(cls, credentials: Optional[Dict[str, Any]] = None) -> "WidgetSettings":
-        credentials = credentials or {}
-        origins = os.environ.get("HARBOR_WIDGET_ORIGINS", credentials.get("widget_origins", ""))
-        exit_url = os.environ.get("HARBOR_EXIT_URL") or credentials.get("exit_url") or DEFAULT_EXIT_URL
-        return cls(tuple(parse_origins(origins)), check_exit_url(exit_url))
-
-
-class SessionIds:
-    """Issues session ids and recognises the ones it issued (HMAC-SHA256, constant-time check).
-
-    The key comes from HARBOR_SESSION_KEY, else from a key file made once under HARBOR_DATA_DIR,
-    so a conversation survives a restart. An id ended by Quick exit is refused from then on (for
-    as long as its conversation could be kept), in the shared state (Redis with several servers).
-    """
-
-    def __init__(self, key: Optional[bytes] = None, state: Any = None):
-        self._key = key or secret_key("HARBOR_SESSION_KEY")
-        self.state = shared_state() if state is None else state
-
-    def _tag(self, token: str) -> str:
-        digest = hmac.new(self._key, token.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def new(self) -> str:
-        token = secrets.token_urlsafe(24)  # 32 characters, 192 bits
-        return f"{token}.{self._tag(token)}"
-
-    def signed(self, value: Any) -> bool:
-        if not isinstance(value, str) or not SESSION_ID.match(value):
-            return False
-        token, tag = value.split(".")
-        return hmac.compare_digest(tag, self._tag(token))
-
-    async def issued(self, value: Any) -> bool:
-        """Signed by us and not ended by Quick exit."""
-        return self.signed(value) and not await self.state.get(f"widget:ended:{value}")
-
-    async def end(self, value: str) -> None:
-        await self.state.put(f"widget:ended:{value}", True, retention_seconds() + 3600)
-        await self.state.pop(f"widget:holder:{value}")
-
-    # A holder is "<this server's random id>:<socket id>", so that a server can tell a socket of its
-    # own that has gone (a page reload: the new socket may take the id) from one on another server.
-    server = secrets.token_hex(8)
-
-    async def hold(self, value: str, sid: str, gone: Callable[[str], bool] = lambda _: False) -> bool:
-        """Binds the id to one socket; False if another live socket holds it."""
-        me = f"{self.server}:{sid}"
-        holder = await self.state.get(f"widget:holder:{value}")
-        if holder not in (None, me):
-            server, _, other = str(holder).partition(":")
-            if server != self.server or not gone(other):
-                return False
-        await self.state.put(f"widget:holder:{value}", me, session_seconds())
-        return True
-
-    async def holds(self, value: str, sid: str) -> bool:
-        return await self.state.get(f"widget:holder:{value}") == f"{self.server}:{sid}"
-
-    async def release(self, value: str, sid: str) -> None:
-        if await self.holds(value, sid):
-            await self.state.pop(f"widget:holder:{value}")
 
 
 class WidgetOutput(SocketIOOutput):
@@ -212,54 +78,6 @@ class WidgetOutput(SocketIOOutput):
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
-
-
-# --- security headers ------------------------------------------------------------------------
-
-
-def page_headers(settings: WidgetSettings) -> Dict[str, str]:
-    ancestors = " ".join(("'self'",) + settings.origins)
-    csp = "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self'",
-            "connect-src 'self'",  # the socket.io endpoint, ws:// and http:// alike
-            "base-uri 'none'",
-            "form-action 'none'",
-            "object-src 'none'",
-            f"frame-ancestors {ancestors}",
-            "require-trusted-types-for 'script'",  # no HTML strings can reach a DOM sink
-            "trusted-types 'none'",
-        ]
-    )
-    headers = {
-        "Content-Security-Policy": csp,
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Resource-Policy": "same-origin",
-    }
-    if not settings.origins:
-        headers["X-Frame-Options"] = "SAMEORIGIN"  # older browsers; CSP frame-ancestors rules elsewhere
-    return {**common_headers(), **headers}
-
-
-def common_headers() -> Dict[str, str]:
-    return {
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",  # nothing of the widget kept in the browser's cache
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    }
-
-
-def asset_headers(shared: bool) -> Dict[str, str]:
-    headers = {
-        **common_headers(),
-        "Cross-Origin-Resource-Policy": "cross-origin" if shared else "same-origin",
-        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    }
-    return headers
 
 
 # --- the channel -----------------------------------------------------------------------------
@@ -457,66 +275,5 @@ class HarborSocketIOInput(SocketIOInput):
                 metadata = {}
         return metadata if isinstance(metadata, dict) else {}
 
-    # the widget's files ---------------------------------------------------------------------
-
     def widget_routes(self, app: Sanic) -> None:
-        settings = self.settings
-        for path, _, _ in ASSETS.values():
-            if not path.is_file():
-                logger.error("Widget file %s is missing: run `make install` (npm ci in bot/widget).", path)
-        headers = page_headers(settings)
-
-        # Read on each request (a few KB): an edit shows on reload, no restart needed.
-        def page() -> str:
-            from bot.contacts import widget_values  # contact details: data/contacts.yml
-            from bot.settings import reply_timeout_seconds  # the one place for timeouts
-
-            text = (
-                (WIDGET_DIR / "index.html")
-                .read_text(encoding="utf-8")
-                .replace("{{EXIT_URL}}", html.escape(settings.exit_url, quote=True))
-                .replace("{{REPLY_TIMEOUT_MS}}", str(round(reply_timeout_seconds() * 1000)))
-            )
-            for placeholder, value in widget_values().items():
-                text = text.replace(placeholder, html.escape(value, quote=True))
-            return text
-
-        def embed() -> str:
-            from bot.contacts import widget_values  # contact details: data/contacts.yml
-
-            text = (
-                (WIDGET_DIR / "embed.js")
-                .read_text(encoding="utf-8")
-                .replace('"{{EXIT_URL}}"', json.dumps(settings.exit_url))
-            )
-            for placeholder, value in widget_values().items():
-                text = text.replace(f'"{placeholder}"', json.dumps(value))
-            return text
-
-        async def widget_page(_: Request) -> HTTPResponse:
-            return response.html(page(), headers=headers)
-
-        async def to_widget_page(_: Request) -> HTTPResponse:
-            return response.redirect(f"{WIDGET_PATH}/", headers=common_headers())
-
-        async def embed_script(_: Request) -> HTTPResponse:
-            return response.text(embed(), content_type=JS, headers=asset_headers(shared=True))
-
-        async def asset(_: Request, name: str, subname: str = "") -> HTTPResponse:
-            key = f"{name}/{subname}" if subname else name
-            if key not in ASSETS:
-                return response.text("Not found", status=404, headers=common_headers())
-            path, content_type, shared = ASSETS[key]
-            try:
-                body = path.read_bytes()
-            except OSError:
-                return response.text(
-                    "Widget files are not installed: run `make install`.", status=503, headers=common_headers()
-                )
-            return response.raw(body, content_type=content_type, headers=asset_headers(shared))
-
-        app.add_route(widget_page, f"{WIDGET_PATH}/", methods=["GET"], strict_slashes=True, name="harbor_widget_page")
-        app.add_route(to_widget_page, WIDGET_PATH, methods=["GET"], strict_slashes=True, name="harbor_widget_redirect")
-        app.add_route(embed_script, f"{WIDGET_PATH}/embed.js", methods=["GET"], name="harbor_widget_embed")
-        app.add_route(asset, f"{WIDGET_PATH}/<name:str>", methods=["GET"], name="harbor_widget_asset")
-        app.add_route(asset, f"{WIDGET_PATH}/<name:str>/<subname:str>", methods=["GET"], name="harbor_widget_asset_sub")
+        widget_routes(app, self.settings)

@@ -53,6 +53,7 @@ from bot.channels import plain_text
 from bot.channels.common import ConversationIds, api_base_url, int_setting, public_base_url, setting
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
+from bot.channels.retry import Again, with_retries
 from bot.privacy.guard import mark_offered
 from bot.settings import session_seconds
 from bot.storage.shared_state import shared_state
@@ -117,12 +118,8 @@ class TelegramApi:
 
     async def call(self, method: str, payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         url = f"{self.settings.api_url}/bot{self.settings.token}/{method}"
-        waits = [0.0, *RETRIES]
-        attempt = 0
-        while attempt < len(waits):
-            if waits[attempt]:
-                await asyncio.sleep(waits[attempt])
-            attempt += 1
+
+        async def attempt(number: int) -> Any:
             try:
                 async with self.session.post(url, json=payload) as reply:
                     try:
@@ -137,18 +134,16 @@ class TelegramApi:
                         method,
                         reply.status,
                         str(data.get("description", ""))[:120],
-                        attempt,
+                        number,
                     )
                     if reply.status == 429:
-                        after = (data.get("parameters") or {}).get("retry_after", 1)
-                        if attempt < len(waits):
-                            waits[attempt] = min(float(after), MAX_RETRY_AFTER)
-                        continue
-                    if reply.status < 500:
-                        return None
+                        return Again(float((data.get("parameters") or {}).get("retry_after", 1)))
+                    return Again() if reply.status >= 500 else None
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("Telegram API unreachable (%s, try %d).", type(error).__name__, attempt)
-        return None
+                logger.warning("Telegram API unreachable (%s, try %d).", type(error).__name__, number)
+                return Again()
+
+        return await with_retries(attempt, RETRIES, longest_wait=MAX_RETRY_AFTER)
 
 
 class Keyboards:

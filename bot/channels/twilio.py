@@ -56,6 +56,7 @@ from bot.channels import plain_text
 from bot.channels.common import ConversationIds, api_base_url, int_setting, public_base_url, setting
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
+from bot.channels.retry import Again, with_retries
 from bot.privacy.guard import mark_offered
 from bot.settings import session_seconds
 from bot.storage.settings import retention_seconds
@@ -197,23 +198,20 @@ class TwilioMessages:
         return sent
 
     async def _send_one(self, session: aiohttp.ClientSession, auth: aiohttp.BasicAuth, form: Dict[str, str]) -> bool:
-        for attempt, wait in enumerate((0.0, *RETRIES)):
-            if wait:
-                await asyncio.sleep(wait)
+        async def attempt(number: int) -> Any:
             try:
                 async with session.post(self.url, data=form, auth=auth) as reply:
                     if reply.status in (200, 201):
                         return True
                     code = await _error_code(reply)
                     # Never the number or the text in the log: only what went wrong.
-                    logger.warning(
-                        "Twilio refused a message: HTTP %s, error %s (try %d).", reply.status, code, attempt + 1
-                    )
-                    if reply.status != 429 and reply.status < 500:
-                        return False
+                    logger.warning("Twilio refused a message: HTTP %s, error %s (try %d).", reply.status, code, number)
+                    return Again() if reply.status == 429 or reply.status >= 500 else False
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                logger.warning("Twilio API unreachable (%s, try %d).", type(error).__name__, attempt + 1)
-        return False
+                logger.warning("Twilio API unreachable (%s, try %d).", type(error).__name__, number)
+                return Again()
+
+        return bool(await with_retries(attempt, RETRIES))
 
 
 async def _error_code(reply: aiohttp.ClientResponse) -> Any:

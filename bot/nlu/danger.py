@@ -35,7 +35,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.persisted import JsonStateComponent, StateNotLoaded, read_state
-from bot.nlu.text import fold
+from bot.text import fold
 
 DANGER, NOT_NOW, UNKNOWN = "danger", "not_now", "unknown"
 GROUPS = ("danger", "recent_danger", "self_harm", "past_danger", "present_danger", "relief_question")

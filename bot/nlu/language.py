@@ -19,7 +19,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.text import fold
+from bot.text import fold
 
 PLACEHOLDERS = re.compile(r"\[[a-z-]+\]")
 SWITCH_WORDS = {

@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot.channels.socketio import SessionIds, WidgetSettings, page_headers, parse_origins
+from bot.channels.widget_files import WidgetSettings, page_headers, parse_origins
+from bot.channels.widget_sessions import SessionIds
 from bot.storage.shared_state import MemoryState
 from tests.conftest import run_coroutine
 

@@ -1,4 +1,4 @@
-"""Text normalisation shared by Harbor's NLU components."""
+"""Text normalisation shared by the NLU components and the channels."""
 
 import re
 import unicodedata
