@@ -129,6 +129,11 @@ class Widget:
             self.client.disconnect()
 
 
+def listening(events) -> bool:
+    """A turn is stored whole when the last event is the assistant listening again."""
+    return bool(events) and events[-1]["event"] == "action" and events[-1].get("name") == "action_listen"
+
+
 def user_events(data_dir, conversation):
     return [e for e in stored_events(data_dir, conversation) if e["event"] == "user"]
 
@@ -189,6 +194,8 @@ def test_a_rest_caller_cannot_reach_a_telegram_or_widget_conversation(stack, fak
     try:
         session_id = widget.session()
         widget.say("what is a u visa")
+        # The widget's reply is sent before Rasa stores the turn: wait until it is stored, whole.
+        wait_until(lambda: listening(stored_events(data_dir, session_id)), 20, what="the widget turn stored")
         before = {c: stored_events(data_dir, c) for c in (tg, session_id)}
         for sender in (tg, session_id, str(chat), f"telegram\n{chat}"):
             assert rest(stack, sender, "/restart")[0] == 200
@@ -336,7 +343,7 @@ def test_quick_exit_ends_the_id_on_every_socket_and_deletes_the_conversation(sta
     victim = Widget(stack)
     session_id = victim.session()
     victim.say("my boss took my passport")
-    wait_until(lambda: stored_events(data_dir, session_id), 20, what="the conversation was not stored")
+    wait_until(lambda: listening(stored_events(data_dir, session_id)), 20, what="the conversation stored")
     victim.client.emit("session_end", {})
     wait_until(lambda: not victim.client.connected, 20, what="the socket stayed connected")
     wait_until(lambda: not stored_events(data_dir, session_id), 20, what="the conversation is still stored")
