@@ -22,6 +22,7 @@ from actions.conversation import (
     LAST_TOPIC,
     TOPIC,
     Resolution,
+    also_for_pair,
     resolve,
     topics_with,
     values,
@@ -36,6 +37,8 @@ CHOICES = 3
 # Below this, the classifier's guess at what else a danger message asks is not trusted.
 QUESTION_CONFIDENCE = 0.2
 NOT_A_QUESTION = ("emergency", "nlu_fallback")
+# The topic a follow-up to the emergency reply is about: how to reach help (call, text, chat).
+AFTER_DANGER_TOPIC = "hotline"
 
 
 def aspects_in(message: Dict[str, Any]) -> List[str]:
@@ -58,12 +61,18 @@ def send(
     then help in the person's state where the topic is a referral (actions/referral_answers.py)."""
     entry = resolution.entry
     dispatcher.utter_message(**render_answer(entry, kb, domain, language))
+    message = tracker.latest_message or {}
+    other = also_for_pair(kb, resolution, aspects_in(message), values(message, TOPIC), tracker.get_slot(LAST_ENTRY))
+    if other is not None:  # "how long does each one last?" after "CP or T visa?"
+        dispatcher.utter_message(**render_answer(other, kb, domain, language))
     if resolution.eligibility_question:
         title = kb.topics[entry.topic].title[language]
         dispatcher.utter_message(response="utter_eligibility_honest", title=title)
     if resolution.situation:
         dispatcher.utter_message(response="utter_situation_may_mean")
-    return remembered(resolution.topic, entry.key) + add_state_referral(dispatcher, tracker, domain, resolution.topic)
+    # after a pair follow-up the comparison stays the thing answered last: "and the cost?" is about both
+    key = tracker.get_slot(LAST_ENTRY) if other is not None else entry.key
+    return remembered(resolution.topic, key) + add_state_referral(dispatcher, tracker, domain, resolution.topic)
 
 
 def resolve_message(kb: KnowledgeBase, tracker: Tracker, intent: Optional[str] = None) -> Optional[Resolution]:
@@ -143,9 +152,47 @@ class ActionAnswerAfterDanger(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = self.asked(tracker)
-        if intent is None:
-            return []
-        resolution = resolve_message(self.kb, tracker, intent)
+        resolution = resolve_message(self.kb, tracker, intent) if intent else None
         if resolution is None:
-            return []
+            # Nothing more asked: "I can't talk, I can only text" next is about reaching help.
+            return [SlotSet(LAST_TOPIC, AFTER_DANGER_TOPIC), SlotSet(LAST_ENTRY, None)]
         return send(resolution, self.kb, dispatcher, domain, language_of(tracker), tracker)
+
+
+class ActionSwitchLanguage(Action):
+    """ "Spanish please" / "¿me lo puedes explicar en español?": the conversation changes
+    language (the `language` slot, set from the message) and the answer given last is said
+    again in the new one — a person who asks for the other language most often did not
+    understand it. With nothing answered yet, the menu in the new language.
+
+    An aspect in the same message ("y si no hablo bien inglés?" after the hotline: languages)
+    picks that entry of the topic at hand instead.
+    """
+
+    def __init__(self) -> None:
+        self.kb = knowledge_base()
+
+    def name(self) -> Text:
+        return "action_switch_language"
+
+    def last_answer(self, tracker: Tracker):
+        key = tracker.get_slot(LAST_ENTRY)
+        try:
+            entry = self.kb.lookup(key) if key else None
+        except KeyError:
+            return None
+        if entry is None or not hasattr(entry, "topic") or entry.topic not in self.kb.topics:
+            return None
+        topic = self.kb.topics[entry.topic]
+        chosen = topic.select(aspects_in(tracker.latest_message or {}))
+        return chosen if chosen is not topic.overview else entry
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        language = language_of(tracker)
+        entry = self.last_answer(tracker)
+        if entry is None:
+            dispatcher.utter_message(response="utter_language_switched")
+            return []
+        dispatcher.utter_message(response="utter_language_switched_repeat")
+        dispatcher.utter_message(**render_answer(entry, self.kb, domain, language))
+        return remembered(tracker.get_slot(LAST_TOPIC) or entry.topic, entry.key)

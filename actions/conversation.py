@@ -154,6 +154,7 @@ def resolve(
         if (
             aspect in aspects
             and target in kb.topics
+            and topic.name != target
             and not _specific(topic, others)
             and not any(aspect in e.aspects for e in topic.entries)
         ):
@@ -173,3 +174,29 @@ def topics_with(kb: KnowledgeBase, aspects: Iterable[str]) -> List[Topic]:
         for t in kb.topics.values()
         if t.name != COMPARISON_TOPIC and any(a in e.aspects for e in t.entries for a in wanted)
     ]
+
+
+def compared_pair(kb: KnowledgeBase, last_entry: Optional[str]) -> List[str]:
+    """The two topics of the comparison answered last ("T or U visa?"), or []."""
+    topic = kb.topics.get(COMPARISON_TOPIC)
+    if topic is None or not last_entry:
+        return []
+    entry = next((e for e in topic.entries if e.key == last_entry), None)
+    pairs = [a.split("+") for a in (entry.aspects if entry else ()) if "+" in a]
+    return [t for t in pairs[0] if t in kb.topics] if pairs else []
+
+
+def also_for_pair(
+    kb: KnowledgeBase, resolution: Resolution, aspects: Sequence[str], named: Sequence[str], last_entry: Optional[str]
+) -> Optional[Entry]:
+    """After a comparison, a follow-up about one aspect ("how long does each one last?") is
+    about both: the other protection's entry for that aspect, when it has one."""
+    if named:
+        return None
+    pair = compared_pair(kb, last_entry)
+    if resolution.entry.topic not in pair:
+        return None
+    for other in pair:
+        if other != resolution.entry.topic and _specific(kb.topics[other], aspects):
+            return kb.topics[other].select(_order(aspects))
+    return None

@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import aspects_in, send
-from actions.conversation import FOLLOWUP_INTENT, LAST_TOPIC, TOPIC, resolve, values
-from actions.knowledge import knowledge_base
+from actions.conversation import FOLLOWUP_INTENT, LAST_TOPIC, SURE, TOPIC, Resolution, resolve, values
+from actions.knowledge import KnowledgeBase, knowledge_base
 from actions.render import HUMAN_KEY, button, language_of, topic_button
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -28,6 +28,20 @@ def previous_user_intent(tracker: Tracker) -> Optional[str]:
     return None
 
 
+def followup_for(kb: KnowledgeBase, tracker: Tracker) -> Optional[Resolution]:
+    """The answer when an unclear message names an aspect of the topic answered last ("and my
+    kids?" after the T visa), or names a topic; None when it does neither."""
+    message = tracker.latest_message or {}
+    aspects, named = aspects_in(message), values(message, TOPIC)
+    last = tracker.get_slot(LAST_TOPIC)
+    if not named and not (last in kb.topics and aspects):
+        return None
+    resolution = resolve(kb, FOLLOWUP_INTENT, aspects, named, last)
+    if resolution is None or (not named and resolution.entry is kb.topics[last].overview):
+        return None
+    return resolution
+
+
 class ActionClarify(Action):
     def __init__(self) -> None:
         self.kb = knowledge_base()
@@ -35,21 +49,9 @@ class ActionClarify(Action):
     def name(self) -> Text:
         return "action_clarify"
 
-    def as_followup(self, tracker: Tracker):
-        """The answer when the unclear message names an aspect of the topic answered last."""
-        message = tracker.latest_message or {}
-        aspects, named = aspects_in(message), values(message, TOPIC)
-        last = tracker.get_slot(LAST_TOPIC)
-        if not named and not (last in self.kb.topics and aspects):
-            return None
-        resolution = resolve(self.kb, FOLLOWUP_INTENT, aspects, named, last)
-        if resolution is None or (not named and resolution.entry is self.kb.topics[last].overview):
-            return None
-        return resolution
-
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        followup = self.as_followup(tracker)
+        followup = followup_for(self.kb, tracker)
         if followup is not None:  # "and my kids?" after the T visa: unclear alone, clear here
             return send(followup, self.kb, dispatcher, domain, language, tracker)
         if previous_user_intent(tracker) == FALLBACK_INTENT:
@@ -61,4 +63,20 @@ class ActionClarify(Action):
         buttons = [topic_button(t, language) for t in likely]
         buttons.append(button(self.kb.lookup(HUMAN_KEY), self.kb, language))
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        return []
+
+
+class ActionOutOfScope(ActionClarify):
+    """A message the classifier puts out of scope, but not surely: if it names an aspect of the
+    topic at hand ("how long does each one last?" after a comparison), it is a follow-up."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
+        followup = followup_for(self.kb, tracker) if confidence < SURE else None
+        if followup is not None:
+            return send(followup, self.kb, dispatcher, domain, language_of(tracker), tracker)
+        dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -132,22 +132,3 @@ def add_state_referral(
     except Exception as error:  # noqa: BLE001 — the national answer has been sent already
         logger.warning("state referral skipped: %s", type(error).__name__)
         return []
-
-
-class ActionReferral(Action):
-    """The person named a place: answer the pending referral question for it."""
-
-    def __init__(self) -> None:
-        self.directory = referral_directory()  # at server start: a broken referral file stops it here
-
-    def name(self) -> Text:
-        return "action_referral"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        topic = tracker.get_slot(KIND_SLOT) or DEFAULT_TOPIC
-        if not place_codes(tracker):  # an inform_place with no place we could recognise
-            dispatcher.utter_message(response="utter_ask_place_again")
-            return []
-        if len(place_codes(tracker)) == 1:
-            dispatcher.utter_message(response="utter_referral_national")
-        return add_state_referral(dispatcher, tracker, domain, topic, self.directory)

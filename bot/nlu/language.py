@@ -22,9 +22,21 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.text import fold
 
 PLACEHOLDERS = re.compile(r"\[[a-z-]+\]")
+SPANISH_PUNCTUATION = re.compile("[¿¡]")
 SWITCH_WORDS = {
     "es": re.compile(r"\b(espanol|spanish|castellano)\b"),
     "en": re.compile(r"\b(english|ingles)\b"),
+}
+# "no hablo bien inglés", "I don't speak English well", "my english is bad": asks for the
+# other language. Checked before SWITCH_WORDS, which would read the named language.
+NOT_THIS = {
+    "es": re.compile(
+        r"\b(no|dont|don't|do not|cant|can't|cannot|not|poco|little|mal)\b(\s+\w+){0,3}?\s+(english|ingles)\b"
+        r"|\b(my english|mi ingles)\b(\s+\w+){0,2}\s+(is bad|not good|no es bueno|es malo|is poor)"
+    ),
+    "en": re.compile(
+        r"\b(no|dont|don't|do not|cant|can't|cannot|not|poco|little|mal)\b(\s+\w+){0,3}?\s+(espanol|spanish)\b"
+    ),
 }
 
 
@@ -65,6 +77,7 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
 
     def detect(self, text: str) -> Optional[str]:
         text = PLACEHOLDERS.sub(" ", text)  # "[name]", "[phone]": put there by the privacy guard
+        spanish_marks = bool(SPANISH_PUNCTUATION.search(text))  # before folding removes them
         if self._neutral:
             text = self._neutral.sub(" ", fold(text))
         words = re.findall(r"[^\W\d_]{2,}", text)
@@ -72,10 +85,16 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             return None
         best = self._detector.compute_language_confidence_values(text)[0]
         needed = self.config["single_word_threshold"] if len(words) == 1 else self.config["threshold"]
-        return self._codes.get(best.language) if best.value >= needed else None
+        if best.value >= needed:
+            return self._codes.get(best.language)
+        # "¿me van a dar la visa U?": short, but only Spanish opens a question with "¿"
+        return "es" if spanish_marks else None
 
     def requested(self, text: str) -> Optional[str]:
         folded = fold(text)
+        for code, pattern in NOT_THIS.items():
+            if pattern.search(folded):
+                return code
         for code, pattern in SWITCH_WORDS.items():
             if pattern.search(folded):
                 return code

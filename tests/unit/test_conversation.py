@@ -6,9 +6,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import ActionAnswer, ActionAnswerAfterDanger
+from actions.answers import ActionAnswer, ActionAnswerAfterDanger, ActionSwitchLanguage
 from actions.conversation import resolve
-from actions.fallback import ActionClarify
+from actions.fallback import ActionClarify, ActionOutOfScope
 from actions.knowledge import knowledge_base
 from tests.unit.test_actions import DOMAIN
 
@@ -180,4 +180,71 @@ def test_danger_without_a_question_gets_nothing_more():
     messages, events = run(
         ActionAnswerAfterDanger(), tracker("he is outside with a knife", "emergency", ranking=ranking)
     )
-    assert messages == [] and events == []
+    assert messages == []
+    # what comes next ("I can't talk, I can only text") is about reaching help
+    assert {e["name"]: e["value"] for e in events} == {"last_topic": "hotline", "last_entry": None}
+
+
+def test_a_question_classified_as_processing_times_keeps_the_topic_at_hand():
+    # "how long till they decide?" after the T visa: the next "is there a fee" is about the T visa
+    resolution = resolve(KB, "ask_processing_times", ["processing"], [], "t_visa")
+    assert resolution.entry.topic == "processing_times" and resolution.topic == "t_visa"
+
+
+def test_a_follow_up_after_a_comparison_is_answered_for_both():
+    slots = {"last_topic": "continued_presence", "last_entry": "comparison.cp_t"}
+    messages, events = run(
+        ActionAnswer(), tracker("how long does each one last", "ask_followup", [aspect("duration")], slots)
+    )
+    texts = [m["text"] for m in messages]
+    assert len(texts) == 2 and "2 years" in texts[0] and "4 years" in texts[1]
+    assert SlotSet("last_entry", "comparison.cp_t") in events  # the next follow-up is about both too
+
+
+def test_a_follow_up_naming_one_of_the_compared_is_about_that_one_only():
+    slots = {"last_topic": "continued_presence", "last_entry": "comparison.cp_t"}
+    messages, _ = run(
+        ActionAnswer(),
+        tracker("how long does the t visa last", "ask_followup", [aspect("duration"), topic("t_visa")], slots),
+    )
+    assert len(messages) == 1 and "4 years" in messages[0]["text"]
+
+
+def topic(value):
+    return {"entity": "topic", "value": value}
+
+
+def test_switching_language_says_the_last_answer_again_in_the_new_language():
+    slots = {"language": "es", "last_topic": "t_visa", "last_entry": "t_visa.overview"}
+    messages, events = run(
+        ActionSwitchLanguage(), tracker("¿me lo puedes explicar en español?", "switch_language", [], slots)
+    )
+    assert messages[0]["response"] == "utter_language_switched_repeat"
+    assert "visa T" in messages[1]["text"] and "I-914" in messages[1]["text"]
+    assert SlotSet("last_entry", "t_visa.overview") in events
+
+
+def test_switching_language_with_an_aspect_answers_that_aspect_of_the_topic_at_hand():
+    # "y si no hablo bien inglés?" after the hotline: its languages entry, in Spanish
+    slots = {"language": "es", "last_topic": "hotline", "last_entry": "hotline.overview"}
+    messages, _ = run(
+        ActionSwitchLanguage(), tracker("y si no hablo bien ingles?", "switch_language", [aspect("languages")], slots)
+    )
+    assert "intérprete" in messages[1]["text"]
+
+
+def test_switching_language_with_nothing_answered_shows_the_menu():
+    messages, events = run(ActionSwitchLanguage(), tracker("spanish please", "switch_language", [], {"language": "es"}))
+    assert [m["response"] for m in messages] == ["utter_language_switched"] and events == []
+
+
+def test_a_weak_out_of_scope_guess_with_an_aspect_of_the_topic_at_hand_is_a_follow_up():
+    t = tracker(
+        "is that still the current version?", "out_of_scope", [aspect("change_2025")], {"last_topic": "ice_policy"}
+    )
+    t.latest_message["intent"]["confidence"] = 0.3
+    messages, _ = run(ActionOutOfScope(), t)
+    assert "11005.4" in messages[0]["text"]
+    t.latest_message["intent"]["confidence"] = 0.95  # sure it is out of scope: it is
+    messages, _ = run(ActionOutOfScope(), t)
+    assert [m["response"] for m in messages] == ["utter_out_of_scope"]

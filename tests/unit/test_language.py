@@ -42,3 +42,22 @@ def test_a_request_to_switch_wins_over_the_language_it_is_written_in(detector):
 
 def test_naming_a_language_in_a_question_is_not_a_switch(detector):
     assert language_entities(detector, "can i get a lawyer who speaks spanish", "ask_legal_help") == ["en"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["y si no hablo bien inglés?", "no hablo ingles", "I don't speak English well", "my english is not good"],
+)
+def test_saying_one_does_not_speak_english_asks_for_spanish(detector, text):
+    assert language_entities(detector, text, "switch_language") == ["es"]
+
+
+def test_not_speaking_spanish_asks_for_english(detector):
+    assert language_entities(detector, "sorry I do not speak spanish", "switch_language") == ["en"]
+
+
+def test_a_short_question_opened_with_a_spanish_mark_is_spanish(detector):
+    # lingua alone is unsure of "me van a dar la …" once the topic name is left out
+    neutral = LanguageDetector({**LanguageDetector.get_default_config(), "neutral_terms": ["visa u"]})
+    assert neutral.detect("¿me van a dar la visa U?") == "es"
+    assert neutral.detect("me van a dar la visa U") is None

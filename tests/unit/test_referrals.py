@@ -173,8 +173,9 @@ def test_the_fixture_is_not_changed_by_a_test():
 from rasa_sdk import Tracker  # noqa: E402
 from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
-from actions import referral_answers  # noqa: E402
-from actions.referral_answers import ActionReferral, add_state_referral  # noqa: E402
+from actions import place_answer  # noqa: E402
+from actions.place_answer import ActionReferral  # noqa: E402
+from actions.referral_answers import add_state_referral  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -262,7 +263,7 @@ def test_a_broken_directory_never_costs_the_national_answer():
 
 
 def test_a_follow_up_place_answers_the_pending_question_national_hotline_first(monkeypatch):
-    monkeypatch.setattr(referral_answers, "referral_directory", lambda: DIRECTORY)
+    monkeypatch.setattr(place_answer, "referral_directory", lambda: DIRECTORY)
     dispatcher = CollectingDispatcher()
     ActionReferral().run(dispatcher, tracker(place="FL", referral_kind="shelter"), DOMAIN)
     assert dispatcher.messages[0]["response"] == "utter_referral_national"
@@ -271,10 +272,24 @@ def test_a_follow_up_place_answers_the_pending_question_national_hotline_first(m
 
 
 def test_an_unrecognised_place_is_asked_again(monkeypatch):
-    monkeypatch.setattr(referral_answers, "referral_directory", lambda: DIRECTORY)
+    monkeypatch.setattr(place_answer, "referral_directory", lambda: DIRECTORY)
     dispatcher = CollectingDispatcher()
     ActionReferral().run(dispatcher, tracker(referral_kind="shelter"), DOMAIN)
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_place_again"]
+
+
+def test_a_guessed_place_with_no_place_but_an_aspect_is_a_follow_up(monkeypatch):
+    # "can I text instead?" after the hotline, guessed (weakly) to be a place
+    monkeypatch.setattr(place_answer, "referral_directory", lambda: DIRECTORY)
+    message = {
+        "text": "can I text instead?",
+        "intent": {"name": "inform_place", "confidence": 0.27},
+        "entities": [{"entity": "aspect", "value": "text"}],
+    }
+    t = Tracker("u", {"language": "en", "last_topic": "hotline"}, message, [], False, None, None, "action_listen")
+    dispatcher = CollectingDispatcher()
+    ActionReferral().run(dispatcher, t, DOMAIN)
+    assert "233733" in dispatcher.messages[0]["text"]
 
 
 def test_every_referral_response_speaks_english_and_spanish():
