@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Dict, Text
 
 
 def install() -> None:
     _validate_action_results_with_one_validator()
     _resolve_each_event_type_once()
+    _lay_out_intent_weights_once()
 
 
 def _validate_action_results_with_one_validator() -> None:
@@ -59,3 +61,23 @@ def _resolve_each_event_type_once() -> None:
 
     resolve_by_type.harbor_fast = True
     Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def _lay_out_intent_weights_once() -> None:
+    import numpy as np
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    if getattr(LogisticRegressionClassifier.load, "harbor_fast", False):
+        return
+    unpatched = LogisticRegressionClassifier.load.__func__
+
+    @functools.wraps(unpatched)
+    def load(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        component = unpatched(cls, *args, **kwargs)
+        clf = getattr(component, "clf", None)
+        if getattr(clf, "coef_", None) is not None:
+            clf.coef_ = np.asfortranarray(clf.coef_)  # coef_.T is then C-contiguous: no copy per message
+        return component
+
+    load.harbor_fast = True
+    LogisticRegressionClassifier.load = classmethod(load)

@@ -32,6 +32,13 @@ RECORDED = {
         "rasa.shared.core.events",
         "Event.resolve_by_type",
     ): "(type_name: str, default: Optional[Type[ForwardRef('Event')]] = None) -> Optional[Type[ForwardRef('Event')]]",
+    # bot/speedups.py: the intent classifier's weights laid out once at load
+    (
+        "rasa.nlu.classifiers.logistic_regression_classifier",
+        "LogisticRegressionClassifier.load",
+    ): "(config: Dict[str, Any], model_storage: rasa.engine.storage.storage.ModelStorage, "
+    "resource: rasa.engine.storage.resource.Resource, execution_context: rasa.engine.graph.ExecutionContext, "
+    "**kwargs: Any) -> 'LogisticRegressionClassifier'",
     # bot/privacy/guard.py: every message cleaned and scrubbed before Rasa sees it
     ("rasa.core.agent", "Agent.handle_message"): "(self, message: 'UserMessage') -> 'Optional[List[Dict[Text, Any]]]'",
 }
@@ -102,6 +109,16 @@ def test_the_speedups_are_installed_with_the_same_parameters():
     assert Event.resolve_by_type.harbor_fast
     assert parameters(Event.resolve_by_type) == ["type_name", "default"]
     assert Event.resolve_by_type("user") is UserUttered  # still a static method that works
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+
+    assert LogisticRegressionClassifier.load.harbor_fast
+    assert parameters(LogisticRegressionClassifier.load) == [
+        "config",
+        "model_storage",
+        "resource",
+        "execution_context",
+        "kwargs",
+    ]
 
 
 def test_the_privacy_guard_is_installed_with_the_same_parameters(tmp_path, monkeypatch):
@@ -119,3 +136,41 @@ def test_the_privacy_guard_is_installed_with_the_same_parameters(tmp_path, monke
     finally:  # this process's other tests expect Rasa's own
         Agent.handle_message = unpatched
         logging.setLogRecordFactory(factory)
+
+
+def test_the_loaded_intent_classifier_has_column_major_weights_and_the_same_predictions(tmp_path):
+    """A trained LogisticRegressionClassifier, saved and loaded the patched way: its weights are
+    laid out for the sparse product and it predicts exactly what it predicted before."""
+    import numpy as np
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot import speedups
+
+    speedups.install()
+    storage, context = LocalModelStorage(tmp_path), ExecutionContext(GraphSchema({}), "test")
+    texts = {"greet": ["hi", "hello there", "hola"], "ask_t_visa": ["what is a t visa", "t visa please", "visa t"]}
+    data = TrainingData([Message.build(text=t, intent=i) for i, ts in texts.items() for t in ts])
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    featurizer = CountVectorsFeaturizer.create(
+        CountVectorsFeaturizer.get_default_config(), storage, Resource("cvf"), context
+    )
+    tokenizer.process_training_data(data)
+    featurizer.train(data)
+    featurizer.process_training_data(data)
+    config = {**LogisticRegressionClassifier.get_default_config()}
+    trained = LogisticRegressionClassifier.create(config, storage, Resource("lr"), context)
+    trained.train(data)
+    loaded = LogisticRegressionClassifier.load(config, storage, Resource("lr"), context)
+    assert loaded.clf.coef_.T.flags["C_CONTIGUOUS"]
+    assert np.array_equal(loaded.clf.coef_, trained.clf.coef_)
+    messages = [Message.build(text=t) for t in ("hello", "t visa")]
+    tokenizer.process(messages)
+    featurizer.process(messages)
+    assert [m.get("intent")["name"] for m in loaded.process(messages)] == ["greet", "ask_t_visa"]
