@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.referrals import Place, Referral, ReferralDirectory, referral_directory
-from actions.render import format_date, language_of, phrase
+from actions.render import format_date, in_language, language_of, phrase
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ def add_state_referral(
             dispatcher.utter_message(
                 text=phrase(domain, "utter_ask_place_which", language),
                 buttons=place_buttons(codes[:5], directory, domain, language),
+                **in_language(language),
             )
             return events + [SlotSet(PLACE_SLOT, None)]
         if codes:
@@ -124,7 +125,7 @@ def add_state_referral(
             if place is None:
                 dispatcher.utter_message(response="utter_referral_no_data", place=place_name(codes[0]))
             else:
-                dispatcher.utter_message(text=state_block(place, topic, domain, language))
+                dispatcher.utter_message(text=state_block(place, topic, domain, language), **in_language(language))
             return events
         if ask:
             dispatcher.utter_message(response="utter_ask_place")

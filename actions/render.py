@@ -53,6 +53,13 @@ def language_of(tracker: Any) -> str:
     return "es" if tracker.get_slot("language") == "es" else "en"
 
 
+def in_language(language: str) -> Dict[str, Any]:
+    """What a message an action writes itself carries besides its text and buttons: its language,
+    as metadata, so that whatever renders the message need not guess it from the words. Domain
+    responses carry theirs in domain.yml."""
+    return {"metadata": {"language": language}}
+
+
 def format_date(day: dt.date, language: str) -> str:
     month = MONTHS[language][day.month - 1]
     return f"{day.day} de {month} de {day.year}" if language == "es" else f"{month} {day.day}, {day.year}"
@@ -115,7 +122,11 @@ def answer_text(entry: Entry, topic: Topic, domain: Dict[str, Any], language: st
 
 def render_answer(entry: Entry, kb: KnowledgeBase, domain: Dict[str, Any], language: str) -> Dict[str, Any]:
     topic = kb.topics[entry.topic]
-    return {"text": answer_text(entry, topic, domain, language), "buttons": next_buttons(entry, kb, language)}
+    return {
+        "text": answer_text(entry, topic, domain, language),
+        "buttons": next_buttons(entry, kb, language),
+        **in_language(language),
+    }
 
 
 def topic_button(topic: Topic, language: str) -> Dict[str, str]:

@@ -16,10 +16,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot.choices import LANGUAGES
 from bot.text import fold as text_fold
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
-LANGUAGES = ("en", "es")
 
 
 # --- the connectors' own texts (messages.yml) ----------------------------------------------------
@@ -44,31 +44,6 @@ def text(key: str, language: str = "en", **values: Any) -> str:
 def bilingual(key: str) -> str:
     """English, then Spanish: for replies to keywords that speakers of both languages use."""
     return f"{text(key, 'en')}\n{text(key, 'es')}"
-
-
-# --- language of a bot message (for "Reply 1 for …" / "Responda 1 para …") -------------------------
-
-ES_WORDS = frozenset(
-    """de la el que los las un una para por con su sus usted es del al le se
-    puede está están más como en pero si sí cuando dónde qué cómo ayuda llame hablar persona
-    visa línea tema temas sobre y o otras otros necesidades prefiero decir""".split()
-)
-EN_WORDS = frozenset(
-    """the and to of you your is are for with if or this that it in be have
-    what how do can call help talk person about topic topics""".split()
-)
-ES_MARKS = re.compile(r"[áéíóúñ¿¡]", re.IGNORECASE)
-
-
-def guess_language(*texts: str) -> str:
-    """'es' or 'en' for text the assistant wrote (counts common words; accents break a tie)."""
-    joined = " ".join(t for t in texts if t)
-    words = re.findall(r"[^\W\d_]+", joined.lower())
-    es = sum(w in ES_WORDS for w in words)
-    en = sum(w in EN_WORDS for w in words)
-    if es != en:
-        return "es" if es > en else "en"
-    return "es" if ES_MARKS.search(joined) else "en"
 
 
 # --- length and splitting ---------------------------------------------------------------------------

@@ -8,7 +8,10 @@
   request must carry `Authorization: Bearer <token>` (compared in constant time), else 401. Set
   it wherever the REST path can be reached from outside this machine (README "Security").
 - Typed text is text: buttons in the reply carry short random keys, and only a key offered to
-  this conversation is read as its button (bot/channels/offers.py).
+  this conversation is read as its button (bot/channels/offers.py). Only `sender` and `message`
+  are read: `metadata` or anything else in the body never reaches the assistant (a choice such
+  as a language switch comes only from Harbor's own controls, bot/choices.py).
+- Each reply carries the `language` it is in ("en" or "es") when the assistant says it.
 - Limits (bot/channels/limits.py): too many messages from one conversation or one address get
   429 with a friendly message that still gives 911 and the hotline. The request body is capped
   before it is read (bot/runtime.py); this route takes at most 256 KB.
@@ -16,7 +19,7 @@
   400: a body that is not UTF-8 JSON, not an object, without a text `message` or without a
   `sender` of 1 to 128 characters; an empty message; 413: a body over 256 KB.
 - When the assistant itself fails, it still answers 200 with the emergency number and the hotline.
-Streaming (`?stream=true`) is not offered. Request metadata is not kept.
+Streaming (`?stream=true`) is not offered.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import runtime
-from bot.channels import plain_text
+from bot.channels import plain_text, reply_language
 from bot.channels.common import Caller, setting
 from bot.channels.limits import Limiter, limiter
 from bot.channels.offers import Offers
@@ -69,6 +72,17 @@ def read_request(body: bytes) -> Tuple[Optional[str], Optional[str], Optional[st
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         return None, None, f"`sender` must be text of 1 to {MAX_SENDER_CHARS} characters"
     return sender, message, None
+
+
+class RestReplies(CollectingOutputChannel):
+    """Collects the replies as Rasa's REST channel does, each with the `language` it says it is in
+    (bot/channels/reply_language.py), so that a partner's page can mark it (`lang`)."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        language, before = reply_language.of(message), len(self.messages)
+        await super().send_response(recipient_id, message)
+        for reply in self.messages[before:] if language else []:
+            reply["language"] = language
 
 
 def conversation_of(sender: str, key: bytes) -> str:
@@ -144,7 +158,7 @@ class HarborRestInput(InputChannel):
     async def answer(
         self, sender: str, conversation: str, message: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        collector = CollectingOutputChannel()
+        collector = RestReplies()
         user_message = await self.offers.user_message(
             conversation, message, output_channel=collector, input_channel=self.name()
         )

@@ -18,10 +18,12 @@ Rasa 3.6.21's own `socketio` channel:
   from a proxy listed in HARBOR_TRUSTED_PROXIES.
 - `session_end` (sent by the widget's quick exit) refuses the id from then on, on every
   message and every socket, deletes its stored conversation and disconnects.
-- Typed text is text: buttons carry short random keys (bot/channels/offers.py). Too many
+- Typed text is text: buttons carry short random keys (bot/channels/offers.py). The page's
+  language switch (`{"language": "es"}` instead of a message) is passed on as a choice, not as
+  text (bot/choices.py); whatever the page sends as metadata (`customData`) is not. Too many
   messages from one session or one address get a friendly "slow down" (bot/channels/limits.py).
   A long message is not dropped: the privacy guard keeps its beginning and its end.
-- Malformed input (non-dict data, non-text messages, metadata that is not a JSON object) is
+- Malformed input (non-dict data, non-text messages, a language that is not "en" or "es") is
   dropped instead of raising; a socket.io packet is at most 64 KB.
 - The widget's page, embed script and assets are served at /widget/ (bot/channels/widget_files.py).
 
@@ -30,7 +32,6 @@ Settings: HARBOR_WIDGET_ORIGINS, HARBOR_EXIT_URL (widget_files.py), HARBOR_SESSI
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -41,24 +42,24 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot import runtime
-from bot.channels import plain_text
+from bot import choices, runtime
+from bot.channels import plain_text, reply_language
 from bot.channels.common import Caller
 from bot.channels.limits import Limiter, limiter
 from bot.channels.offers import Offers
 from bot.channels.widget_files import WidgetSettings, widget_routes
 from bot.channels.widget_sessions import SessionIds
-from bot.privacy.guard import mark_offered
 from bot.storage.keys import secret_key
 
 logger = logging.getLogger(__name__)
 
 MAX_PACKET_BYTES = 64 * 1024
-LANGUAGES = ("en", "es")  # what the page's language switch may choose
 
 
 class WidgetOutput(SocketIOOutput):
-    """Replies to the one socket that sent the message, with buttons as opaque keys."""
+    """Replies to the one socket that sent the message, with buttons as opaque keys, each message
+    with the `language` it says it is in (bot/channels/reply_language.py; none when it says none:
+    the page then keeps the language of the message before)."""
 
     def __init__(
         self,
@@ -71,9 +72,19 @@ class WidgetOutput(SocketIOOutput):
     ) -> None:
         super().__init__(sio, bot_message_evt)
         self.sid, self.conversation, self.offers, self.namespace = sid, conversation, offers, namespace
+        self.language: Optional[str] = None
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.language = reply_language.of(message)
+        try:
+            await super().send_response(recipient_id, message)
+        finally:
+            self.language = None
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         response = await self.offers.hide(self.conversation, dict(response))
+        if self.language:
+            response["language"] = self.language
         await self.sio.emit(self.bot_message_evt, response, room=self.sid, namespace=self.namespace)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
@@ -229,14 +240,17 @@ class HarborSocketIOInput(SocketIOInput):
                 await sio.disconnect(sid, namespace=namespace)
                 return
             text = data.get("message") if isinstance(data, dict) else None
-            chosen = data.get("language") if isinstance(data, dict) else None
-            if text is None and chosen in LANGUAGES:  # the page's language switch, not typed text
-                text = "/switch_language" + json.dumps({"language": chosen}, separators=(",", ":"))
+            # The page's language switch: a choice made with the page's own control, not text.
+            choice = choices.choice({"language": data.get("language")}) if isinstance(data, dict) else None
+            if text is None and choice:
+                # Nothing was typed: the text kept for the turn is the code chosen (Rasa's pipeline
+                # cannot read an empty text); bot/nlu/choice.py says what the choice means.
+                text = choice["language"]
             elif not isinstance(text, str) or not text.strip():
                 logger.warning("socket.io message that is empty or not text; ignored.")
                 return
             else:
-                chosen = None
+                choice = None
             output = WidgetOutput(sio, self.bot_message_evt, sid, session_id, offers, namespace)
             client = session.get("client", "")
             if not (await limits.client_allowed(client) and await limits.conversation_allowed(session_id)):
@@ -248,7 +262,7 @@ class HarborSocketIOInput(SocketIOInput):
                     return
                 await ids.hold(session_id, sid)  # keeps the binding alive while the session is used
                 message = await offers.user_message(session_id, text, output_channel=output, input_channel=self.name())
-                await on_new_message(mark_offered(message) if chosen else message)
+                await on_new_message(choices.mark_chosen(message, choice) if choice else message)
 
         return webhook
 
@@ -265,15 +279,6 @@ class HarborSocketIOInput(SocketIOInput):
             return
         async with agent.lock_store.lock(session_id):
             await store.delete(session_id)
-
-    def metadata_of(self, data: Dict[str, Any]) -> Dict[str, Any]:
-        metadata = data.get(self.metadata_key) or {}
-        if isinstance(metadata, str):
-            try:
-                metadata = json.loads(metadata)
-            except ValueError:
-                metadata = {}
-        return metadata if isinstance(metadata, dict) else {}
 
     def widget_routes(self, app: Sanic) -> None:
         widget_routes(app, self.settings)

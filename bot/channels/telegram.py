@@ -11,8 +11,12 @@ Rasa 3.6.21's own `telegram` channel:
   the payload: the payload is looked up among the keyboards this conversation was actually
   sent (remembered in memory, bounded), so a forged button cannot inject an intent, and long
   payloads fit Telegram's 64-byte limit. Typed text never reaches Rasa as an intent payload.
-- Private chats only (a group would show a survivor's questions to others). /start greets in the
-  language of the user's Telegram app; /help sends the help text with 911 and the hotline.
+- Private chats only (a group would show a survivor's questions to others). /start is passed on
+  as a choice, not as text: the conversation starts in the language of the user's Telegram app
+  (bot/choices.py; what it means is Rasa's business, config.yml). /help sends the help text with
+  911 and the hotline. The connector's own notes (help, "text only", "menu expired", failures)
+  are in the language the assistant last spoke in that chat (bot/channels/reply_language.py),
+  else the app's.
 - Long answers are split at paragraph, line, sentence or word ends into messages of at most
   HARBOR_TELEGRAM_MAX_CHARS (default and maximum 4096, Telegram's limit), sent in order, the
   keyboard under the last one. Redelivered updates (same update_id) are answered once. The chat
@@ -49,11 +53,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import runtime
-from bot.channels import plain_text
+from bot.channels import plain_text, reply_language
 from bot.channels.common import ConversationIds, api_base_url, int_setting, public_base_url, setting
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
 from bot.channels.retry import Again, with_retries
+from bot.choices import mark_chosen
 from bot.privacy.guard import mark_offered
 from bot.settings import session_seconds
 from bot.storage.shared_state import shared_state
@@ -181,6 +186,11 @@ class TelegramReplies(OutputChannel):
         self.api, self.chat_id, self.conversation = api, chat_id, conversation
         self.keyboards, self.max_chars = keyboards, max_chars
         self.sent = 0
+        self.language: Optional[str] = None  # the language the assistant spoke last, if it said
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.language = reply_language.of(message) or self.language
+        await super().send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send(text, [])
@@ -238,6 +248,7 @@ class HarborTelegramInput(InputChannel):
         # Menus and seen update ids: in Redis when several servers share the work.
         self.state = shared_state() if state is None else state
         self.keyboards = Keyboards(self.state)
+        self.languages = reply_language.LastLanguage(self.state, "telegram")
         self.limits = limiter()
         runtime.install()
         if not self.settings.configured:
@@ -301,7 +312,8 @@ class HarborTelegramInput(InputChannel):
             return
         chat_id = chat["id"]
         conversation = self.ids.of("telegram", str(chat_id))
-        language = language_of(user)
+        app_language = language_of(user)
+        language = await self.languages.get(conversation) or app_language  # for the connector's own notes
         replies = TelegramReplies(api, chat_id, conversation, self.keyboards, self.settings.max_chars)
 
         if not await self.limits.conversation_allowed(conversation):
@@ -311,7 +323,7 @@ class HarborTelegramInput(InputChannel):
                 await replies.send(plain_text.text("slow_down", language), [])
             return
 
-        trusted = False
+        trusted, choice = False, None
         if query:
             payload = await self.keyboards.payload(conversation, str(query.get("data") or ""))
             answer: Dict[str, Any] = {"callback_query_id": query.get("id")}
@@ -327,9 +339,8 @@ class HarborTelegramInput(InputChannel):
                 await replies.send(plain_text.text("text_only", language), [])
                 return
             command = typed.strip().split(maxsplit=1)[0].lower().split("@")[0] if typed.strip() else ""
-            if command == "/start":
-                text = "/greet" + json.dumps({"language": language}, separators=(",", ":"))
-                trusted = True
+            if command == "/start":  # the conversation starts, in the language of the app
+                text, choice = command, {"start": True, "language": app_language}
             elif command == "/help":
                 await replies.send(plain_text.text("help", language), [])
                 return
@@ -339,12 +350,17 @@ class HarborTelegramInput(InputChannel):
                     return
 
         message = UserMessage(text, replies, conversation, input_channel=self.name())
+        if trusted:
+            mark_offered(message)
+        if choice:
+            mark_chosen(message, choice)
         try:
-            await on_new_message(mark_offered(message) if trusted else message)
+            await on_new_message(message)
         except Exception as error:  # noqa: BLE001 - the user still gets the numbers that matter
             logger.error("Rasa failed on a Telegram message (%s).", type(error).__name__)
             if not replies.sent:
-                await replies.send(plain_text.text("unavailable", language), [])
+                await replies.send(plain_text.text("unavailable", replies.language or language), [])
+        await self.languages.remember(conversation, replies.language)
 
 
 # --- registering the webhook with Telegram (run once) ----------------------------------------------------

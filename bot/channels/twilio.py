@@ -15,8 +15,9 @@ Rasa 3.6.21's own `twilio` channel:
 - Replies fit the channel: all the assistant's messages for one inbound message go out as one
   text, split at paragraph, line, sentence or word ends into parts of at most
   HARBOR_SMS_MAX_CHARS (default and maximum 1600, Twilio's limit), marked "(1/2)", "(2/2)" and
-  sent in order; buttons become numbered options ("Reply 1 for …"), and a reply of "1", "2" …
-  picks that option's payload (remembered per conversation, in memory, bounded).
+  sent in order; buttons become numbered options ("Reply 1 for …" / "Responda 1 para …", in the
+  language the offering message says it is in: bot/channels/reply_language.py), and a reply of
+  "1", "2" … picks that option's payload (remembered per conversation, in the shared state).
 - Carrier keywords (bot/channels/messages.yml): STOP and the like confirm the opt-out and nothing
   more is sent until START; HELP (AYUDA in Spanish) gets the help text with 911 and the hotline.
   When Twilio's Advanced Opt-Out already answered a keyword (the request carries OptOutType),
@@ -52,7 +53,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot import runtime
-from bot.channels import plain_text
+from bot.channels import plain_text, reply_language
 from bot.channels.common import ConversationIds, api_base_url, int_setting, public_base_url, setting
 from bot.channels.limits import limiter
 from bot.channels.plain_text import Option
@@ -125,39 +126,58 @@ def parse_form(body: bytes) -> _Params:
 
 
 class TwilioReplies(OutputChannel):
-    """Collects what the assistant says to one inbound message; the connector sends it after."""
+    """Collects what the assistant says to one inbound message; the connector sends it after.
+
+    Each message keeps the language it says it is in (bot/channels/reply_language.py);
+    `known` is the conversation's last known language, for messages that say none."""
 
     @classmethod
     def name(cls) -> Text:
         return "twilio"
 
-    def __init__(self) -> None:
-        self.items: List[Tuple[str, List[Option]]] = []
+    def __init__(self, known: Optional[str] = None) -> None:
+        self.items: List[Tuple[str, List[Option], Optional[str]]] = []
+        self.known = known
+
+    def _add(self, text: str, options: List[Option], kwargs: Dict[str, Any]) -> None:
+        self.items.append((text or "", options, reply_language.of(kwargs)))
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        self.items.append((text or "", []))
+        self._add(text, [], kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        self.items.append((text or "", plain_text.options_of(buttons)))
+        self._add(text, plain_text.options_of(buttons), kwargs)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        self.items.append((image or "", []))
+        self._add(image, [], kwargs)
 
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
-        self.items.append((str(attachment or ""), []))
+        self._add(str(attachment or ""), [], kwargs)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         logger.debug("Twilio channel: custom message not sent (plain-text channel).")
 
+    @property
+    def language(self) -> Optional[str]:
+        """The language the assistant spoke last in this turn, else the one known before."""
+        return next((language for _, _, language in reversed(self.items) if language), self.known)
+
     def render(self) -> Tuple[str, List[Option]]:
-        """One text (the messages in order, then the numbered options) and the options."""
-        texts = [t.strip() for t, _ in self.items if t and t.strip()]
-        options = [o for _, opts in self.items for o in opts]
+        """One text (the messages in order, then the numbered options) and the options.
+
+        "Reply 1 for …" is in the language of the message that offered the options; when that
+        message says none, the language spoken before it, else English."""
+        texts = [t.strip() for t, _, _ in self.items if t and t.strip()]
+        options = [o for _, opts, _ in self.items for o in opts]
         if options:
-            language = plain_text.guess_language(*texts, *(o.title for o in options))
-            texts.append(plain_text.option_lines(options, language))
+            language, offered = self.known, None
+            for _, opts, said in self.items:
+                language = said or language
+                if opts:
+                    offered = language
+            texts.append(plain_text.option_lines(options, offered or reply_language.DEFAULT))
         return "\n\n".join(texts), options
 
 
@@ -246,6 +266,7 @@ class HarborTwilioInput(InputChannel):
         # share the work (bot/storage/shared_state.py). Opt-outs are kept until START: the user
         # asked us to keep that. Twilio itself also blocks SMS to numbers that sent STOP.
         self.state = shared_state() if state is None else state
+        self.languages = reply_language.LastLanguage(self.state, "twilio")
         self.limits = limiter()
         if not self.settings.configured:
             logger.warning(
@@ -341,7 +362,7 @@ class HarborTwilioInput(InputChannel):
 
         number = plain_text.chosen_number(body)
         offered = await self.state.get(options_key) or []
-        replies = TwilioReplies()
+        replies = TwilioReplies(await self.languages.get(conversation))
         if number and 1 <= number <= len(offered):  # an option we offered: its payload, as a button
             message = mark_offered(
                 UserMessage(offered[number - 1][1], replies, conversation, input_channel=self.name())
@@ -360,6 +381,7 @@ class HarborTwilioInput(InputChannel):
             logger.error("Rasa failed on a Twilio message (%s).", type(error).__name__)
 
         reply, options = replies.render()
+        await self.languages.remember(conversation, replies.language)
         if options:
             await self.state.put(options_key, [[o.title, o.payload] for o in options], session_seconds())
         else:

@@ -9,7 +9,8 @@ stores a message, this:
   marked the message as the payload of a button the assistant offered in that conversation
   (bot/channels/offers.py);
 - replaces personal data with placeholders ("[phone]", "[name]"…);
-- drops message metadata, which Harbor does not use;
+- replaces the message metadata, whatever a caller sent, by the choice its channel marked on the
+  message, if any (bot/choices.py: Telegram's /start, the widget's language switch), or nothing;
 - replaces a conversation id that is itself personal data (a phone number or an e-mail
   address), not printable or too long to store, by an HMAC of it (a key of its own).
 The scrubbing (spaCy's recognizer) runs in a worker thread, off the server's event loop.
@@ -26,6 +27,7 @@ import logging
 import re
 from typing import Any
 
+from bot import choices
 from bot.privacy.scrubber import Scrubber, clean_text
 from bot.settings import max_message_chars
 
@@ -63,7 +65,7 @@ def prepare(message: Any, scrubber: Scrubber, key: bytes) -> None:
     if not is_offered(message):
         text = scrubber.scrub(as_text(text))
     message.text = text
-    message.metadata = None
+    message.metadata = choices.as_metadata(choices.chosen(message))
     message.sender_id = safe_sender(message.sender_id, scrubber, key)
 
 

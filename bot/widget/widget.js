@@ -107,6 +107,9 @@
   }
   var lang = pickLanguage();
   var botLang = stored(BOT_LANG_KEY) || "en"; // the bot's `language` slot starts as "en"
+  // The language of the assistant's last message, as the server says it (`language` on each
+  // message; the person may write Spanish on an English page): the `lang` of its bubbles.
+  var replyLang = botLang;
 
   function t(key) { return STRINGS[lang][key]; }
 
@@ -212,7 +215,7 @@
   function addBubble(who, text) {
     var bubble = document.createElement("div");
     bubble.className = "msg msg-" + who;
-    if (who === "bot") { bubble.lang = botLang; }
+    if (who === "bot") { bubble.lang = replyLang; }
     var speaker = document.createElement("span");
     speaker.className = "sr-only";
     speaker.textContent = (who === "bot" ? t("botSays") : t("youSay")) + " ";
@@ -242,7 +245,7 @@
     group.className = "replies" + (quick ? " quick" : "");
     group.setAttribute("role", "group");
     group.setAttribute("aria-label", t("replies"));
-    group.lang = botLang;
+    group.lang = replyLang;
     options.forEach(function (option) {
       if (!option || typeof option.title !== "string") { return; }
       var url = option.type === "web_url" ? safeHttpUrl(option.url || option.payload || "") : null;
@@ -271,6 +274,7 @@
 
   function showBotMessage(message) {
     if (!message || typeof message !== "object") { return; }
+    if (message.language === "en" || message.language === "es") { replyLang = message.language; }
     if (typeof message.text === "string" && message.text) { addBubble("bot", message.text); }
     var attachment = message.attachment;
     if (attachment && attachment.type === "image" && attachment.payload) {

@@ -152,6 +152,23 @@ def test_the_language_switch_changes_the_page_and_the_assistant(widget):
     assert page.locator("html").get_attribute("lang") == "en"
 
 
+def test_each_answer_is_marked_with_the_language_the_server_says_it_is_in(widget):
+    # An English page, a person writing Spanish: the answers are Spanish, and so is their `lang`
+    # (screen readers pronounce them as Spanish); the server says so with each message.
+    page = widget.open().page
+    answers = page.locator(".msg-bot:not(.intro)")
+
+    def languages(since: int) -> set:
+        return {answers.nth(i).get_attribute("lang") for i in range(since, answers.count())}
+
+    assert any("Fuente" in r for r in widget.say("hola, ¿qué es la visa T?"))
+    assert languages(0) == {"es"} and page.locator(".replies").last.get_attribute("lang") == "es"
+    assert page.locator("html").get_attribute("lang") == "en"  # the page itself stays English
+    before = answers.count()
+    assert any("Source" in r for r in widget.say("what is a u visa"))
+    assert languages(before) == {"en"}
+
+
 def test_a_spanish_page_starts_a_spanish_conversation(widget):
     page = widget.open("?lang=es").page
     assert page.get_by_role("button", name="Salida rápida").is_visible()

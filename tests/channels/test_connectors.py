@@ -15,8 +15,11 @@ from typing import Any, Dict, List
 import aiohttp
 import pytest
 
+from bot.channels.rest import RestReplies
+from bot.channels.socketio import WidgetOutput
 from bot.channels.telegram import HarborTelegramInput, TelegramApi, TelegramSettings
 from bot.channels.twilio import HarborTwilioInput, TwilioSettings, _Params
+from bot.choices import chosen
 from bot.privacy.guard import is_offered
 from bot.storage.shared_state import MemoryState
 from tests.channels.fakes import FakeTelegram, FakeTwilio
@@ -37,11 +40,12 @@ class Assistant:
     """Answers every message with `reply` (text and buttons) and records what it was given."""
 
     def __init__(self, reply: Dict[str, Any], fail: bool = False):
-        self.reply, self.fail, self.heard, self.offered = reply, fail, [], []
+        self.reply, self.fail, self.heard, self.offered, self.choices = reply, fail, [], [], []
 
     async def __call__(self, message) -> None:
         self.heard.append((message.text, message.sender_id))
         self.offered.append(is_offered(message))
+        self.choices.append(chosen(message))
         if self.fail:
             raise RuntimeError("boom")
         await message.output_channel.send_response(message.sender_id, json.loads(json.dumps(self.reply)))
@@ -84,6 +88,34 @@ def test_a_number_picks_the_payload_of_the_option_it_names(twilio_api):
     sms(channel, assistant, " 3. ")
     sms(channel, assistant, "4")  # no 4th option: the assistant reads "4"
     assert [text for text, _ in assistant.heard] == ["hello", '/ask_u_visa{"aspect":"fee"}', "/talk_to_human", "4"]
+
+
+def test_the_options_prompt_is_in_the_language_the_message_says_not_the_language_of_its_words(twilio_api):
+    # English words, Spanish metadata: the prompt follows the metadata (nothing is guessed) …
+    spanish = Assistant({"text": "Pick one.", "buttons": MENU, "metadata": {"language": "es"}})
+    channel = sms_channel(twilio_api)
+    sms(channel, spanish, "hello")
+    assert bodies(twilio_api)[-1] == (
+        "Pick one.\n\nResponda 1 para T visa\nResponda 2 para U visa\nResponda 3 para Talk to a person"
+    )
+    # … and Spanish words with English metadata get the English prompt.
+    english = Assistant({"text": "Elija uno, por favor.", "buttons": MENU, "metadata": {"language": "en"}})
+    sms(channel, english, "hola", sender="+15550202020")
+    assert bodies(twilio_api, to="+15550202020")[-1].endswith("Reply 3 for Talk to a person")
+
+
+def test_a_message_that_says_no_language_takes_the_conversations_last_then_english(twilio_api):
+    channel = sms_channel(twilio_api)
+    sms(channel, Assistant({"text": "Hola.", "metadata": {"language": "es"}}), "hola")
+    unsaid = Assistant({"text": "Did you mean?", "buttons": MENU})  # e.g. one of Rasa's own messages
+    sms(channel, unsaid, "algo")
+    assert "Responda 1 para T visa" in bodies(twilio_api)[-1]
+    sms(channel, unsaid, "hello", sender="+15550303030")  # a new conversation: English
+    assert "Reply 1 for T visa" in bodies(twilio_api, to="+15550303030")[-1]
+    # several messages in one turn: the prompt follows the one that offered the options
+    mixed = Assistant({"text": "Hi.", "buttons": MENU, "metadata": {"language": "en"}})
+    sms(channel, mixed, "hi")
+    assert "Reply 1 for T visa" in bodies(twilio_api)[-1]
 
 
 def test_options_belong_to_one_conversation_and_end_with_a_reply_without_buttons(twilio_api):
@@ -263,15 +295,39 @@ def test_buttons_carry_a_short_key_and_only_keys_we_sent_become_payloads(telegra
     assert len(answers) == 3 and "text" not in answers[0] and "expired" in answers[1]["text"]
 
 
-def test_start_greets_in_the_language_of_the_app_and_help_is_local(telegram_api):
+def test_start_is_a_choice_in_the_language_of_the_app_and_help_is_local(telegram_api):
     channel, assistant = tg_channel(telegram_api), Assistant({"text": "Hola."})
     telegram(channel, assistant, text_update("/start", language="es-419"), telegram_api)
     telegram(channel, assistant, text_update("/start@HarborBot", language="en"), telegram_api)
     telegram(channel, assistant, text_update("/help", language="es"), telegram_api)
     telegram(channel, assistant, text_update("/ask_t_visa"), telegram_api)
-    assert [t for t, _ in assistant.heard] == ['/greet{"language":"es"}', '/greet{"language":"en"}', "/ask_t_visa"]
-    assert assistant.offered == [True, True, False]  # typed "/ask_t_visa" is text (the guard strips "/")
+    # The connector names no intent: /start is a choice (bot/choices.py), its meaning is Rasa's.
+    assert [t for t, _ in assistant.heard] == ["/start", "/start", "/ask_t_visa"]
+    assert assistant.choices == [{"start": True, "language": "es"}, {"start": True, "language": "en"}, None]
+    assert assistant.offered == [False, False, False]  # all text (the guard strips "/")
     assert any("1-888-373-7888" in m["text"] and "Llame al 911" in m["text"] for m in telegram_api.calls("sendMessage"))
+
+
+@pytest.mark.parametrize("typed", ['/greet{"language":"es"}', '/switch_language{"language":"es"}', "/start_x"])
+def test_typed_commands_that_look_like_a_choice_are_text_on_telegram(telegram_api, typed):
+    channel, assistant = tg_channel(telegram_api), Assistant({"text": "Hi."})
+    telegram(channel, assistant, text_update(typed, language="es"), telegram_api)
+    assert assistant.heard == [(typed, assistant.heard[0][1])]
+    assert assistant.choices == [None] and assistant.offered == [False]
+
+
+def test_telegram_notes_follow_the_language_the_assistant_spoke_last(telegram_api):
+    spanish = Assistant({"text": "Elija.", "buttons": MENU, "metadata": {"language": "es"}})
+    channel = tg_channel(telegram_api)
+    telegram(channel, spanish, text_update("hola", language="en"), telegram_api)  # an English app
+    telegram(channel, spanish, button_update("no-such-key:0"), telegram_api)
+    (ack,) = telegram_api.calls("answerCallbackQuery")
+    assert ack["text"] == "Este menú ya no está activo. Por favor escriba su pregunta."
+    telegram(channel, Assistant({}, fail=True), text_update("otra pregunta", language="en"), telegram_api)
+    assert telegram_api.calls("sendMessage")[-1]["text"].startswith("Lo siento, no puedo responder ahora")
+    # a chat the assistant has not spoken in: the app's language
+    telegram(tg_channel(telegram_api), Assistant({}, fail=True), text_update("hi", chat_id=7), telegram_api)
+    assert telegram_api.calls("sendMessage")[-1]["text"].startswith("Sorry, I can't answer right now")
 
 
 def test_groups_bots_edits_and_stickers_never_reach_the_assistant(telegram_api):
@@ -360,3 +416,46 @@ def test_set_webhook_registers_the_public_url_with_the_secret(telegram_api):
         timeout=120,
     )
     assert refused.returncode == 2 and len(telegram_api.calls("setWebhook")) == 1
+
+
+# --- the widget and REST: each message with its language -------------------------------------------
+
+
+class _Sio:
+    def __init__(self):
+        self.emitted = []
+
+    async def emit(self, event, data, room=None, namespace=None):
+        self.emitted.append(data)
+
+
+class _Offers:
+    async def hide(self, conversation, message):
+        return message
+
+
+def test_the_widget_sends_each_message_with_the_language_it_says():
+    sio = _Sio()
+    output = WidgetOutput(sio, "bot_uttered", "sid", "session", _Offers(), None)
+
+    async def say():
+        await output.send_response("session", {"text": "Hola.\n\nSegunda parte.", "metadata": {"language": "es"}})
+        await output.send_response("session", {"text": "Pick.", "buttons": MENU, "metadata": {"language": "en"}})
+        await output.send_response("session", {"text": "Did you mean?"})  # says none: none is sent
+        await output.send_response("session", {"text": "x", "metadata": {"language": "fr"}})
+
+    run_coroutine(say())
+    assert [m.get("language") for m in sio.emitted] == ["es", "es", "en", None, None]
+
+
+def test_rest_replies_carry_the_language_they_say():
+    collector = RestReplies()
+
+    async def say():
+        await collector.send_response("me", {"text": "Hola.", "metadata": {"language": "es"}})
+        await collector.send_response("me", {"text": "Pick.", "buttons": MENU, "metadata": {"language": "en"}})
+        await collector.send_response("me", {"text": "Did you mean?"})
+
+    run_coroutine(say())
+    assert [m.get("language") for m in collector.messages] == ["es", "en", None]
+    assert "metadata" not in collector.messages[0]

@@ -250,6 +250,25 @@ def test_whatsapp_answers_from_the_whatsapp_number(server, fakes):
     assert "Responda 1 para Visa T" in unmarked(replies)
 
 
+@pytest.mark.parametrize(
+    "messages, prompt, other, person",
+    [
+        (["hola", "¿cuánto tiempo dura la visa T?"], "Responda 1 para ", "Reply 1 for ", "Hablar con una persona"),
+        (["hello", "how long does a T visa last?"], "Reply 1 for ", "Responda 1 para ", "Talk to a person"),
+    ],
+)
+def test_the_options_prompt_is_in_the_language_of_the_conversation(server, fakes, messages, prompt, other, person):
+    # The language comes with each message from the assistant (its metadata), not from its words:
+    # the connector's own check of that is in test_connectors.py (English words, Spanish metadata).
+    twilio, _ = fakes
+    me = new_number()
+    for body in messages:
+        text = unmarked(text_message(server, twilio, me, body))
+        assert prompt in text and other not in text, text
+    answer = unmarked(text_message(server, twilio, me, option_number([{"Body": text}], person)))
+    assert "1-888-373-7888" in answer and other not in answer
+
+
 def test_stop_help_start_follow_carrier_conventions(server, fakes):
     twilio, _ = fakes
     me = new_number()
@@ -348,6 +367,23 @@ def test_telegram_start_greets_with_an_inline_keyboard_in_the_users_language(ser
     keyboard = sent[-1]["reply_markup"]["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard][:2] == ["Visa T", "Visa U"]
     assert all(len(row) == 1 and len(row[0]["callback_data"].encode()) <= 64 for row in keyboard)
+
+
+@pytest.mark.parametrize("typed", ['/greet{"language":"es"}', '/switch_language{"language":"es"}'])
+def test_a_typed_command_that_imitates_start_or_the_language_switch_does_nothing_special(server, fakes, typed):
+    _, telegram = fakes
+    chat = new_chat()
+    sent = telegram_turn(server, telegram, update(chat, typed, language="en"))
+    text = "\n".join(m["text"] for m in sent)
+    assert sent and "Hola, soy Harbor" not in text and "le responderé en español" not in text
+    again = telegram_turn(server, telegram, update(chat, "hello", language="en"))
+    assert again[0]["text"].startswith("Hi, I'm Harbor")  # the conversation is still in English
+
+
+def test_telegram_start_in_english_greets_in_english(server, fakes):
+    _, telegram = fakes
+    sent = telegram_turn(server, telegram, update(new_chat(), "/start", language="en-GB"))
+    assert sent[0]["text"].startswith("Hi, I'm Harbor")
 
 
 def test_a_telegram_button_selects_its_option(server, fakes):

@@ -1,15 +1,12 @@
-"""The plain-text helpers: splitting, numbered options, keywords, language, the texts file."""
+"""The plain-text helpers: splitting, numbered options, keywords, the texts file."""
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.channels import plain_text as pt
 from bot.channels.common import ConversationIds, api_base_url, public_base_url
 
-ROOT = Path(__file__).resolve().parents[2]
 HOTLINE = "1-888-373-7888"
 
 SENTENCES = (
@@ -98,30 +95,6 @@ def test_buttons_become_numbered_lines_in_the_language_of_the_message():
 )
 def test_a_numbered_reply_is_only_a_bare_number(reply, number):
     assert pt.chosen_number(reply) == number
-
-
-def _domain_variants():
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    for name, variants in domain["responses"].items():
-        for variant in variants:
-            es = any(c.get("value") == "es" for c in variant.get("condition") or [])
-            titles = [b["title"] for b in variant.get("buttons") or []]
-            yield name, "es" if es else "en", variant.get("text", ""), titles
-
-
-def test_the_language_guess_is_right_for_every_response_in_the_domain():
-    variants = list(_domain_variants())
-    same_in_both = {  # templates such as "• {kind}: {name}, {url}" carry no language of their own
-        name
-        for name, _, text, titles in variants
-        if sum(1 for n, _, t, b in variants if n == name and (t, b) == (text, titles)) > 1
-    }
-    wrong = [
-        (name, lang)
-        for name, lang, text, titles in variants
-        if name not in same_in_both and pt.guess_language(text, *titles) != lang
-    ]
-    assert not wrong
 
 
 # --- keywords and typed text -------------------------------------------------------------------

@@ -44,6 +44,8 @@ COMMANDS = [
     "\x01/restart",
     "\u202e /restart",
     '/switch_language{"language":"es"}',
+    '/greet{"language":"es"}',
+    "/start",
     "/affirm",
     '/start_trafficking_check{"tc_force":"yes"}',
 ]
@@ -117,12 +119,16 @@ class Widget:
         wait_until(lambda: len(self.confirmed) > count, 20, what="no session_confirm")
         return self.confirmed[-1]
 
-    def say(self, text: str, expect_reply: bool = True) -> str:
+    def say(self, text: str, expect_reply: bool = True, **extra) -> str:
+        return "\n".join(str(r.get("text") or "") for r in self.send({"message": text, **extra}, expect_reply))
+
+    def send(self, data, expect_reply: bool = True):
+        """Emits `data` as the page would; returns the replies to it."""
         count = len(self.replies)
-        self.client.emit("user_uttered", {"message": text})
+        self.client.emit("user_uttered", data)
         if expect_reply:
-            wait_until(lambda: len(self.replies) > count, 60, what=f"no reply to {text!r}")
-        return "\n".join(str(r.get("text") or "") for r in self.replies[count:])
+            wait_until(lambda: len(self.replies) > count, 60, what=f"no reply to {data!r}")
+        return self.replies[count:]
 
     def close(self):
         if self.client.connected:
@@ -274,6 +280,68 @@ def test_an_offered_button_works_and_only_in_its_own_conversation(stack, data_di
     assert last["text"] == "/talk_to_human" or last["parse_data"]["intent"]["name"] == "talk_to_human"
     stolen = user_events(data_dir, conversation_of(other, CHANNEL_KEY.encode()))[-1]
     assert stolen["text"] == person["payload"]  # stored as typed text
+
+
+# A choice (Telegram's /start, the widget's language switch) comes only from Harbor's own channel
+# code (bot/choices.py): metadata that imitates one, wherever a caller puts it, is not a choice.
+FORGED_CHOICES = [
+    {"metadata": {"harbor": {"start": True, "language": "es"}}},
+    {"metadata": {"harbor": {"language": "es"}}},
+    {"harbor": {"language": "es"}},
+    {"customData": {"harbor": {"start": True, "language": "es"}}},
+    {"language": "es"},
+]
+
+
+def assert_not_chosen(events):
+    """No turn of `events` (a conversation's stored events) was taken for a choice."""
+    users = [e for e in events if e["event"] == "user"]
+    assert users and not any(
+        e["event"] == "slot" and e.get("name") == "language" and e.get("value") == "es" for e in events
+    )
+    for event in users:
+        assert event["parse_data"]["intent"]["name"] == "greet" and event["text"] == "hello"
+        assert not [e for e in event["parse_data"]["entities"] if e.get("extractor") == "ChoiceInterpreter"]
+
+
+@pytest.mark.parametrize("forged", FORGED_CHOICES)
+def test_a_rest_caller_cannot_forge_a_choice_in_metadata(stack, data_dir, forged):
+    from bot.channels.rest import conversation_of
+    from tests.security.conftest import CHANNEL_KEY
+
+    sender = new_sender()
+    body = json.dumps({"sender": sender, "message": "hello", **forged}).encode()
+    status, replies = rest(stack, sender, "", raw=body)
+    assert status == 200 and replies
+    assert {r.get("language") for r in replies} == {"en"} and "hi, i'm harbor" in texts(replies)
+    assert_not_chosen(stored_events(data_dir, conversation_of(sender, CHANNEL_KEY.encode())))
+
+
+def test_a_web_page_cannot_forge_a_choice_but_the_widgets_own_switch_works(stack, data_dir):
+    widget = Widget(stack)
+    try:
+        session_id = widget.session()
+        for forged in FORGED_CHOICES:  # each "hello" gets the greeting: one message
+            (reply,) = widget.send({"message": "hello", **forged})
+            assert reply.get("language") == "en" and reply["text"].startswith("Hi, I'm Harbor"), reply
+        widget.send({"language": "fr"}, expect_reply=False)  # not a language the switch offers
+        widget.send({"language": {"harbor": "es"}}, expect_reply=False)
+        (switched,) = widget.send({"language": "es"})  # the page's own control: a choice
+        assert switched.get("language") == "es" and "español" in switched["text"]
+
+        def stored_turns():
+            users = user_events(data_dir, session_id)
+            return len(users) == len(FORGED_CHOICES) + 1 and listening(stored_events(data_dir, session_id)) and users
+
+        users = wait_until(stored_turns, 20, what="the widget turns stored (and none for the invalid ones)")
+        events = stored_events(data_dir, session_id)
+        switch = max(i for i, e in enumerate(events) if e["event"] == "user")
+        assert_not_chosen(events[:switch])  # every turn before the page's own switch
+        entities = users[-1]["parse_data"]["entities"]  # (stored metadata is dropped: tracker_store.py)
+        assert users[-1]["parse_data"]["intent"]["name"] == "switch_language"
+        assert [(e["value"], e["extractor"]) for e in entities] == [("es", "ChoiceInterpreter")]
+    finally:
+        widget.close()
 
 
 # --- 3. Personal data -----------------------------------------------------------------------------------

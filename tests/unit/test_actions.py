@@ -173,3 +173,36 @@ def test_protections_check_gives_reasons_and_free_legal_help(answers, expected):
     legal_help = KB.lookup("legal_help.overview")
     assert legal_help.text["es"].strip() in messages[-1]["text"]
     assert {e["name"] for e in events} == set(PROTECTION_SLOTS) | {"last_topic", "last_entry"}
+
+
+def _languages_said(messages, language):
+    """The language each message says it is in: its own metadata, else that of the domain
+    response it names (which Rasa fills in with the same `language` slot)."""
+    said = []
+    for message in messages:
+        if message.get("metadata"):
+            said.append(message["metadata"].get("language"))
+            continue
+        variants = DOMAIN["responses"][message["response"]]
+        picked = [
+            v for v in variants if {"type": "slot", "name": "language", "value": language} in (v.get("condition") or [])
+        ]
+        said.append((picked or [v for v in variants if not v.get("condition")])[0]["metadata"]["language"])
+    return said
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_message_an_action_sends_says_its_language(language):
+    runs = [
+        run(ActionAnswer(), tracker("ask_t_visa", [aspect("fee")], language=language)),
+        run(ActionAnswer(), tracker("ask_followup", language=language)),
+        run(ActionAnswer(), tracker("ask_local_help", language=language, slots={"place": "TX"})),
+        run(ActionAnswer(), tracker("ask_legal_help", language=language, slots={"place": "IL|MO"})),
+        run(ActionAnswer(), tracker("greet", language=language)),
+        run(ActionClarify(), tracker("nlu_fallback", language=language)),
+        run(ActionTraffickingCheckResult(), tracker(language=language, slots={s: "yes" for s in TRAFFICKING_SLOTS})),
+        run(ActionProtectionsCheckResult(), tracker(language=language, slots={s: "yes" for s in PROTECTION_SLOTS})),
+    ]
+    messages = [m for messages, _ in runs for m in messages]
+    assert len(messages) >= 10
+    assert _languages_said(messages, language) == [language] * len(messages)

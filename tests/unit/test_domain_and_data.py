@@ -52,3 +52,15 @@ def test_every_fallback_offers_a_person():
         for variant in DOMAIN["responses"][name]:
             text = variant["text"] + " ".join(b["payload"] for b in variant.get("buttons", []))
             assert "1-888-373-7888" in text or "/talk_to_human" in text, name
+
+
+def test_every_response_says_its_language_in_its_metadata():
+    """The channels read a message's language from its metadata (bot/channels/reply_language.py),
+    never from its words: each variant must say the language its condition picks it for."""
+    wrong = []
+    for name, variants in DOMAIN["responses"].items():
+        for variant in variants:
+            chosen = [c["value"] for c in variant.get("condition") or [] if c.get("name") == "language"]
+            if variant.get("metadata") != {"language": chosen[0] if chosen else "en"}:
+                wrong.append(name)
+    assert wrong == []
