@@ -9,6 +9,7 @@ entry in the `last_topic` / `last_entry` slots, so that a follow-up can lean on 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -30,6 +31,7 @@ from actions.conversation import (
 from actions.knowledge import KnowledgeBase, knowledge_base
 from actions.referral_answers import add_state_referral
 from actions.render import HUMAN_KEY, button, language_of, render_answer
+from bot.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,13 @@ CHOICES = 3
 # Below this, the classifier's guess at what else a danger message asks is not trusted.
 QUESTION_CONFIDENCE = 0.2
 NOT_A_QUESTION = ("emergency", "nlu_fallback")
+# How a question starts when it has no "?" (people on phones rarely type one): "is there a visa…",
+# "como arreglo papeles…". Only read in a message that also describes danger.
+QUESTION_CUES = re.compile(
+    r"\b(is there|are there|can (i|we|they|the|my|you)|could i|how (do|can|long|much)|what (is|are|can|do|should)|"
+    r"where (do|can|is)|who (can|do)|will i|do i|should i|hay (algun|alguna|una|un)|puedo|podemos|como (arreglo|hago|"
+    r"puedo|pido|saco|consigo)|que (puedo|hago|necesito)|donde (puedo|pido)|tengo derecho)\b"
+)
 # The topic a follow-up to the emergency reply is about: how to reach help (call, text, chat).
 AFTER_DANGER_TOPIC = "hotline"
 
@@ -137,7 +146,7 @@ class ActionAnswerAfterDanger(Action):
         text = message.get("text") or ""
         named = values(message, TOPIC)
         qualify = "qualify" in aspects_in(message)
-        if "?" not in text and not qualify and not named:
+        if "?" not in text and not qualify and not named and not QUESTION_CUES.search(fold(text)):
             return None
         for ranked in message.get("intent_ranking") or []:
             name = ranked.get("name")

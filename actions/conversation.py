@@ -39,6 +39,8 @@ SITUATION_SIGNS = ("documents_taken", "unpaid", "1581")
 NO_SITUATION_LINE = ("signs", "situation", "definition", "law", "human", "hotline")
 # Aspects that stand for another aspect when an entry is chosen.
 ALIASES = {"documents_taken": "1592", "unpaid": "unpaid"}
+# "is this chat private? my trafficker checks my phone": how to stay safe comes first.
+SAFETY_FIRST = ("abuser",)
 # Where an eligibility question goes when it names no protection.
 ELIGIBILITY_FALLBACK = "protections"
 TRAFFICKING_ELIGIBILITY = "t_visa"
@@ -75,8 +77,10 @@ def values(message: Dict[str, Any], entity: str) -> List[str]:
 
 
 def _order(aspects: Sequence[str]) -> List[str]:
-    """Specific aspects first; an eligibility question before the other generic ones."""
+    """Specific aspects first (someone watching the person's phone before anything else); an
+    eligibility question before the other generic ones."""
     plain = [ALIASES.get(a, a) for a in aspects if a != QUALIFY]
+    plain = [a for a in plain if a in SAFETY_FIRST] + [a for a in plain if a not in SAFETY_FIRST]
     specific = [a for a in plain if a not in GENERIC_ASPECTS]
     generic = [a for a in plain if a in GENERIC_ASPECTS and a != ELIGIBILITY]
     asks_eligibility = QUALIFY in aspects or ELIGIBILITY in aspects

@@ -248,3 +248,23 @@ def test_a_weak_out_of_scope_guess_with_an_aspect_of_the_topic_at_hand_is_a_foll
     t.latest_message["intent"]["confidence"] = 0.95  # sure it is out of scope: it is
     messages, _ = run(ActionOutOfScope(), t)
     assert [m["response"] for m in messages] == ["utter_out_of_scope"]
+
+
+@pytest.mark.parametrize(
+    "text, ranking, expected",
+    [
+        # no "?": people on phones rarely type one
+        ("mi esposo es ciudadano y me pega, como arreglo papeles sin el", "ask_vawa", "vawa"),
+        ("he hurt me, can the state pay my hospital bills", "ask_compensation", "compensation"),
+    ],
+)
+def test_danger_with_a_question_without_a_question_mark_gets_the_answer_too(text, ranking, expected):
+    ranks = [{"name": "emergency", "confidence": 1.0}, {"name": ranking, "confidence": 0.5}]
+    messages, events = run(ActionAnswerAfterDanger(), tracker(text, "emergency", ranking=ranks))
+    assert messages and SlotSet("last_topic", expected) in events
+
+
+def test_danger_without_a_question_and_without_a_question_mark_gets_nothing_more():
+    ranks = [{"name": "emergency", "confidence": 1.0}, {"name": "ask_shelter", "confidence": 0.4}]
+    messages, _ = run(ActionAnswerAfterDanger(), tracker("he is hitting me right now", "emergency", ranking=ranks))
+    assert messages == []
