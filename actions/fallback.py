@@ -8,11 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import aspects_in, send
-from actions.conversation import FOLLOWUP_INTENT, LAST_TOPIC, SURE, TOPIC, Resolution, resolve, values
+from actions.conversation import FOLLOWUP_INTENT, LAST_TOPIC, TOPIC, Resolution, resolve, values
 from actions.knowledge import KnowledgeBase, knowledge_base
 from actions.render import HUMAN_KEY, button, language_of, topic_button
 
 FALLBACK_INTENT = "nlu_fallback"
+# Out of scope, but naming an aspect of the topic at hand ("how old can they be?" after the T
+# visa's family answer): a follow-up unless the classifier is this sure it is out of scope.
+OUT_OF_SCOPE_SURE = 0.8
 CHOICES = 3
 
 
@@ -75,7 +78,7 @@ class ActionOutOfScope(ActionClarify):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
-        followup = followup_for(self.kb, tracker) if confidence < SURE else None
+        followup = followup_for(self.kb, tracker) if confidence < OUT_OF_SCOPE_SURE else None
         if followup is not None:
             return send(followup, self.kb, dispatcher, domain, language_of(tracker), tracker)
         dispatcher.utter_message(response="utter_out_of_scope")

@@ -51,6 +51,9 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             "switch_intent": "switch_language",
             "threshold": 0.7,  # confidence needed to change language
             "single_word_threshold": 0.65,  # one word carries less evidence, but "hola" should count
+            # A long message mixing both ("mi boss no me paga el overtime y …"): mostly one language.
+            "long_message_words": 8,
+            "long_message_threshold": 0.6,
             # Names people use in both languages ("la continued presence", "what is VAWA"):
             # left out before detection so that they do not pull towards English.
             "neutral_terms": [],
@@ -85,6 +88,8 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
             return None
         best = self._detector.compute_language_confidence_values(text)[0]
         needed = self.config["single_word_threshold"] if len(words) == 1 else self.config["threshold"]
+        if len(words) >= self.config["long_message_words"]:
+            needed = min(needed, self.config["long_message_threshold"])
         if best.value >= needed:
             return self._codes.get(best.language)
         # "¿me van a dar la visa U?": short, but only Spanish opens a question with "¿"

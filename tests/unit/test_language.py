@@ -61,3 +61,8 @@ def test_a_short_question_opened_with_a_spanish_mark_is_spanish(detector):
     neutral = LanguageDetector({**LanguageDetector.get_default_config(), "neutral_terms": ["visa u"]})
     assert neutral.detect("¿me van a dar la visa U?") == "es"
     assert neutral.detect("me van a dar la visa U") is None
+
+
+def test_a_long_message_mixing_both_languages_takes_the_one_it_mostly_is(detector):
+    assert detector.detect("mi boss no me paga el overtime y me dice que si me quejo le llama a la migra") == "es"
+    assert detector.detect("el manager me grita") is None  # short and mixed: undecided
