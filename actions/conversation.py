@@ -148,6 +148,10 @@ def resolve(
         remembered = kb.topics[last_topic]  # "does it cost money?" after the T visa
         if _specific(remembered, aspects) and not _specific(topic, aspects):
             topic = remembered
+    if qualify and not named and confidence < SURE and topic.name in COMPARABLE and last_topic in STORY_TOPICS:
+        # "is there some kind of visa for that?" after a story of forced work: the classifier's
+        # guess at which visa is weaker than what the conversation already said
+        topic = kb.topics[TRAFFICKING_ELIGIBILITY]
     if qualify and not named and topic.name in STORY_TOPICS:
         signs = any(a in SITUATION_SIGNS for a in aspects)
         topic = kb.topics[TRAFFICKING_ELIGIBILITY if signs else ELIGIBILITY_FALLBACK]

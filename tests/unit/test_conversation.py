@@ -268,3 +268,11 @@ def test_danger_without_a_question_and_without_a_question_mark_gets_nothing_more
     ranks = [{"name": "emergency", "confidence": 1.0}, {"name": "ask_shelter", "confidence": 0.4}]
     messages, _ = run(ActionAnswerAfterDanger(), tracker("he is hitting me right now", "emergency", ranking=ranks))
     assert messages == []
+
+
+def test_a_vague_visa_question_after_a_story_of_forced_work_is_about_the_t_visa():
+    resolution = resolve(KB, "ask_u_visa", ["qualify"], [], "situation", 0.51)
+    assert resolution.entry.key == "t_visa.eligibility" and resolution.eligibility_question
+    # named, or the classifier sure: as asked
+    assert resolve(KB, "ask_u_visa", ["qualify"], ["u_visa"], "situation", 0.51).entry.topic == "u_visa"
+    assert resolve(KB, "ask_u_visa", ["qualify"], [], "situation", 0.9).entry.topic == "u_visa"
