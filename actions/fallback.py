@@ -45,6 +45,18 @@ def followup_for(kb: KnowledgeBase, tracker: Tracker) -> Optional[Resolution]:
     return resolution
 
 
+def answered_as_followup(
+    kb: KnowledgeBase, tracker: Tracker, dispatcher: CollectingDispatcher, domain: Dict[Text, Any], below: float
+) -> Optional[List[Dict[Text, Any]]]:
+    """When the classifier's guess is below `below` and the message is a follow-up
+    (followup_for), answers it and returns the events; otherwise sends nothing and returns None."""
+    confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
+    followup = followup_for(kb, tracker) if confidence < below else None
+    if followup is None:
+        return None
+    return send(followup, kb, dispatcher, domain, language_of(tracker), tracker)
+
+
 class ActionClarify(Action):
     def __init__(self) -> None:
         self.kb = knowledge_base()
@@ -77,9 +89,8 @@ class ActionOutOfScope(ActionClarify):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
-        followup = followup_for(self.kb, tracker) if confidence < OUT_OF_SCOPE_SURE else None
-        if followup is not None:
-            return send(followup, self.kb, dispatcher, domain, language_of(tracker), tracker)
+        events = answered_as_followup(self.kb, tracker, dispatcher, domain, below=OUT_OF_SCOPE_SURE)
+        if events is not None:
+            return events
         dispatcher.utter_message(response="utter_out_of_scope")
         return []

@@ -13,13 +13,11 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import send
 from actions.conversation import SURE
-from actions.fallback import followup_for
+from actions.fallback import answered_as_followup
 from actions.knowledge import knowledge_base
 from actions.referral_answers import DEFAULT_TOPIC, KIND_SLOT, add_state_referral, place_codes
 from actions.referrals import referral_directory
-from actions.render import language_of
 
 
 class ActionReferral(Action):
@@ -35,10 +33,9 @@ class ActionReferral(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         topic = tracker.get_slot(KIND_SLOT) or DEFAULT_TOPIC
         if not place_codes(tracker):  # an inform_place with no place we could recognise
-            confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
-            followup = followup_for(self.kb, tracker) if confidence < SURE else None
-            if followup is not None:
-                return send(followup, self.kb, dispatcher, domain, language_of(tracker), tracker)
+            events = answered_as_followup(self.kb, tracker, dispatcher, domain, below=SURE)
+            if events is not None:
+                return events
             dispatcher.utter_message(response="utter_ask_place_again")
             return []
         if len(place_codes(tracker)) == 1:
