@@ -24,6 +24,7 @@ from actions.conversation import (
     TOPIC,
     Resolution,
     also_for_pair,
+    answered_entry,
     resolve,
     topics_with,
     values,
@@ -185,12 +186,8 @@ class ActionSwitchLanguage(Action):
         return "action_switch_language"
 
     def last_answer(self, tracker: Tracker):
-        key = tracker.get_slot(LAST_ENTRY)
-        try:
-            entry = self.kb.lookup(key) if key else None
-        except KeyError:
-            return None
-        if entry is None or not hasattr(entry, "topic") or entry.topic not in self.kb.topics:
+        entry = answered_entry(self.kb, tracker.get_slot(LAST_ENTRY))
+        if entry is None:
             return None
         topic = self.kb.topics[entry.topic]
         chosen = topic.select(aspects_in(tracker.latest_message or {}))

@@ -184,13 +184,21 @@ def topics_with(kb: KnowledgeBase, aspects: Iterable[str]) -> List[Topic]:
     ]
 
 
+def answered_entry(kb: KnowledgeBase, key: Optional[str]) -> Optional[Entry]:
+    """The knowledge entry answered last (the `last_entry` slot), or None if there is none now."""
+    try:
+        found = kb.lookup(key) if key else None
+    except KeyError:  # a conversation older than a knowledge change
+        return None
+    return found if isinstance(found, Entry) and found.topic in kb.topics else None
+
+
 def compared_pair(kb: KnowledgeBase, last_entry: Optional[str]) -> List[str]:
     """The two topics of the comparison answered last ("T or U visa?"), or []."""
-    topic = kb.topics.get(COMPARISON_TOPIC)
-    if topic is None or not last_entry:
+    entry = answered_entry(kb, last_entry)
+    if entry is None or entry.topic != COMPARISON_TOPIC:
         return []
-    entry = next((e for e in topic.entries if e.key == last_entry), None)
-    pairs = [a.split("+") for a in (entry.aspects if entry else ()) if "+" in a]
+    pairs = [a.split("+") for a in entry.aspects if "+" in a]
     return [t for t in pairs[0] if t in kb.topics] if pairs else []
 
 
